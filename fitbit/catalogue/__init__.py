@@ -24,6 +24,8 @@ from fitbit.catalogue.model import Column, DataType, FollowUp, Read, TableSpec
 
 __all__ = [
     "ACCOUNT_READS",
+    "PROCESSING_LOG_TABLE",
+    "TCX_TABLE",
     "DATA_TYPES",
     "AccountRead",
     "Column",

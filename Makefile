@@ -1,0 +1,38 @@
+# One-command developer loop. The virtual environment lives in .venv/ and is rebuilt when the
+# requirements change. `make demo` and `make test` are the README's two set-up commands.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: help demo test test-fast sql check-sql clean
+
+help:
+	@echo "make demo       run the daily job + 14-day history on the embedded default (simulator, DuckDB)"
+	@echo "make test       install and run the test suite with coverage"
+	@echo "make sql        regenerate bigquery_sql/ from the catalogue"
+	@echo "make clean      remove .state/ and build outputs"
+
+$(STAMP): requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/python scripts/demo.py --users 5 --days 14
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow" --no-cov
+
+sql: $(STAMP)
+	$(BIN)/python scripts/create_sql_files.py
+
+check-sql: $(STAMP)
+	$(BIN)/python scripts/create_sql_files.py --check
+
+clean:
+	rm -rf .state dist .pytest_cache .coverage coverage.xml

@@ -1,0 +1,290 @@
+"""Work messages and the CloudEvent shapes that carry them, decoded and validated in one place.
+
+Why one module: a malformed message must become a terminal error (recorded, acknowledged), never a
+bare exception that Pub/Sub redelivers forever. Every message is JSON with ``schema`` and ``version``
+so that old messages still in a queue after a deploy are recognised rather than misread.
+
+Message kinds (schema ``fitbit-pipeline``, version 1):
+- ``run``: "run the day for everyone enrolled" — the scheduler's trigger. Fans out into units for the
+  civil days [date - days + 1, date]; ``days`` is the sliding re-fetch window (late syncs, sleep still
+  processing) or a backfill length.
+- ``unit``: one request's worth of work (participant, data type, method, window, page).
+- ``flush``: merge the staged rows into the warehouse tables (hourly, and when a local run drains).
+
+CloudEvent shapes are those Eventarc delivers to gen2 functions:
+``google.cloud.pubsub.topic.v1.messagePublished`` (data.message.data is base64) and
+``google.cloud.storage.object.v1.finalized`` (data is the object resource; generation is a string).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import asdict, dataclass, field, replace
+from datetime import date, datetime, timezone
+from typing import Any, Literal, Mapping, get_args
+
+from fitbit.errors import MalformedMessage
+
+SCHEMA = "fitbit-pipeline"
+VERSION = 1
+PUBSUB_EVENT = "google.cloud.pubsub.topic.v1.messagePublished"
+STORAGE_FINALIZED = "google.cloud.storage.object.v1.finalized"
+
+Reason = Literal["daily", "backfill", "follow-up", "retry"]
+REASONS = frozenset(get_args(Reason))
+# Unit data types that are not catalogue data types: account reads and follow-up details.
+EXTRA_UNIT_TYPES = frozenset({"settings", "paired-devices", "exercise-tcx"})
+MAX_DAYS_PER_RUN = 366
+
+
+@dataclass(frozen=True)
+class RunTrigger:
+    """Run the civil days [date - days + 1, date] for every enrolled participant (or the listed ones)."""
+
+    date: date | None = None
+    days: int = 3
+    reason: Reason = "daily"
+    participants: tuple[str, ...] = ()
+    run_id: str = ""
+    kind: Literal["run"] = "run"
+
+
+@dataclass(frozen=True)
+class FlushTrigger:
+    run_id: str = ""
+    kind: Literal["flush"] = "flush"
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One API request's worth of work. ``end`` is exclusive; ``page`` counts from 0."""
+
+    participant: str
+    data_type: str
+    method: str
+    start: date | None
+    end: date | None
+    reason: Reason
+    page: int = 0
+    page_token: str | None = None
+    attempt: int = 0
+    not_before: datetime | None = None
+    data_point: str | None = None
+    run_id: str = ""
+    kind: Literal["unit"] = field(default="unit")
+
+    def next_page(self, token: str) -> Unit:
+        return replace(self, page=self.page + 1, page_token=token, attempt=0, not_before=None)
+
+    def retry(self, not_before: datetime) -> Unit:
+        return replace(self, attempt=self.attempt + 1, reason="retry", not_before=not_before)
+
+    @property
+    def label(self) -> str:
+        """A log-safe description: names and dates only, never values."""
+        window = f"{self.start}..{self.end}" if self.start else (self.data_point or "-")
+        return f"{self.participant}/{self.data_type}/{self.method}/{window}/p{self.page}"
+
+
+Message = RunTrigger | FlushTrigger | Unit
+
+
+def encode(message: Message) -> bytes:
+    body = {"schema": SCHEMA, "version": VERSION, **asdict(message)}
+    return json.dumps(body, default=_json_default, separators=(",", ":"), sort_keys=True).encode()
+
+
+def _json_default(value: object) -> str:
+    if isinstance(value, datetime):
+        return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    if isinstance(value, date):
+        return value.isoformat()
+    raise TypeError(f"cannot encode {type(value).__name__}")
+
+
+def decode(data: bytes) -> Message:
+    """Decode a work message; anything not produced by this pipeline raises MalformedMessage."""
+    try:
+        body = json.loads(data)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise MalformedMessage(f"message is not JSON ({exc.__class__.__name__})") from None
+    if not isinstance(body, dict):
+        raise MalformedMessage("message is not a JSON object")
+    if body.get("schema") != SCHEMA:
+        raise MalformedMessage(f"unknown message schema {body.get('schema')!r}")
+    if body.get("version") != VERSION:
+        raise MalformedMessage(f"unsupported message version {body.get('version')!r} (this build reads {VERSION})")
+    kind = body.get("kind")
+    fields = {k: v for k, v in body.items() if k not in ("schema", "version")}
+    if kind == "run":
+        return _decode_run(fields)
+    if kind == "flush":
+        return FlushTrigger(run_id=_text(fields, "run_id", ""))
+    if kind == "unit":
+        return _decode_unit(fields)
+    raise MalformedMessage(f"unknown message kind {kind!r}")
+
+
+def _decode_run(f: Mapping[str, Any]) -> RunTrigger:
+    _only(f, {"kind", "date", "days", "reason", "participants", "run_id"})
+    days = f.get("days", 3)
+    if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= MAX_DAYS_PER_RUN:
+        raise MalformedMessage(f"run.days must be an integer 1..{MAX_DAYS_PER_RUN}")
+    participants = f.get("participants", [])
+    if not isinstance(participants, list) or not all(isinstance(p, str) and p for p in participants):
+        raise MalformedMessage("run.participants must be a list of participant ids")
+    return RunTrigger(
+        date=_date(f.get("date"), "date", optional=True),
+        days=days,
+        reason=_reason(f.get("reason", "daily")),
+        participants=tuple(participants),
+        run_id=_text(f, "run_id", ""),
+    )
+
+
+def _decode_unit(f: Mapping[str, Any]) -> Unit:
+    from fitbit.catalogue import by_path_id
+
+    _only(f, {"kind", "participant", "data_type", "method", "start", "end", "reason", "page", "page_token",
+              "attempt", "not_before", "data_point", "run_id"})
+    data_type = _text(f, "data_type")
+    method = _text(f, "method")
+    if data_type not in EXTRA_UNIT_TYPES:
+        try:
+            dt = by_path_id(data_type)
+        except KeyError:
+            raise MalformedMessage(f"unit names unknown data type {data_type!r}") from None
+        if method not in {r.method for r in dt.reads}:
+            raise MalformedMessage(f"unit asks {data_type} for method {method!r}, which the catalogue does not read")
+    start = _date(f.get("start"), "start", optional=data_type in EXTRA_UNIT_TYPES)
+    end = _date(f.get("end"), "end", optional=data_type in EXTRA_UNIT_TYPES)
+    if start and end and end <= start:
+        raise MalformedMessage("unit window end must be after its start")
+    page, attempt = f.get("page", 0), f.get("attempt", 0)
+    for name, value in (("page", page), ("attempt", attempt)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise MalformedMessage(f"unit.{name} must be a non-negative integer")
+    token = f.get("page_token")
+    if token is not None and not isinstance(token, str):
+        raise MalformedMessage("unit.page_token must be a string")
+    if data_type == "exercise-tcx" and not f.get("data_point"):
+        raise MalformedMessage("exercise-tcx units need a data_point")
+    return Unit(
+        participant=_text(f, "participant"),
+        data_type=data_type,
+        method=method,
+        start=start,
+        end=end,
+        reason=_reason(f.get("reason")),
+        page=page,
+        page_token=token or None,
+        attempt=attempt,
+        not_before=_datetime(f.get("not_before")),
+        data_point=f.get("data_point") or None,
+        run_id=_text(f, "run_id", ""),
+    )
+
+
+def _only(f: Mapping[str, Any], allowed: set[str]) -> None:
+    unknown = set(f) - allowed
+    if unknown:
+        raise MalformedMessage(f"unknown message fields {sorted(unknown)}")
+
+
+def _text(f: Mapping[str, Any], name: str, default: str | None = None) -> str:
+    value = f.get(name, default)
+    if not isinstance(value, str) or (default is None and not value):
+        raise MalformedMessage(f"{name} must be a non-empty string")
+    return value
+
+
+def _reason(value: Any) -> Reason:
+    if value not in REASONS:
+        raise MalformedMessage(f"reason must be one of {sorted(REASONS)}")
+    return value  # type: ignore[no-any-return]
+
+
+def _date(value: Any, name: str, *, optional: bool = False) -> date | None:
+    if value is None and optional:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise MalformedMessage(f"{name} must be a YYYY-MM-DD date") from None
+
+
+def _datetime(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        raise MalformedMessage("not_before must be an RFC 3339 timestamp") from None
+    if parsed.tzinfo is None:
+        raise MalformedMessage("not_before must carry a time zone")
+    return parsed
+
+
+# --- CloudEvents ------------------------------------------------------------------------------
+
+def pubsub_event_data(data: bytes, message_id: str, publish_time: datetime, subscription: str,
+                      attributes: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The ``data`` of a messagePublished CloudEvent, as Eventarc builds it."""
+    return {
+        "message": {
+            "data": base64.b64encode(data).decode(),
+            "attributes": dict(attributes or {}),
+            "messageId": message_id,
+            "publishTime": _json_default(publish_time),
+        },
+        "subscription": subscription,
+    }
+
+
+def message_from_pubsub_event(event_data: Any) -> bytes:
+    try:
+        encoded = event_data["message"]["data"]
+        return base64.b64decode(encoded, validate=True)
+    except (KeyError, TypeError, binascii.Error):
+        raise MalformedMessage("event is not a Pub/Sub messagePublished event with base64 data") from None
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    """What transform_load needs from a storage object-finalized event."""
+
+    bucket: str
+    name: str
+    generation: str
+
+
+def object_from_storage_event(event_data: Any) -> StoredObject:
+    try:
+        bucket, name = event_data["bucket"], event_data["name"]
+        generation = str(event_data.get("generation", ""))
+    except (KeyError, TypeError, AttributeError):
+        raise MalformedMessage("event is not a storage object-finalized event") from None
+    if not isinstance(bucket, str) or not isinstance(name, str) or not name:
+        raise MalformedMessage("storage event lacks bucket or object name")
+    return StoredObject(bucket, name, generation)
+
+
+def storage_event_data(bucket: str, name: str, generation: str, size: int, created: datetime,
+                       content_type: str = "application/json") -> dict[str, Any]:
+    """The ``data`` of a storage finalized CloudEvent, with the fields Eventarc sends."""
+    stamp = _json_default(created)
+    return {
+        "kind": "storage#object",
+        "id": f"{bucket}/{name}/{generation}",
+        "bucket": bucket,
+        "name": name,
+        "generation": generation,
+        "metageneration": "1",
+        "contentType": content_type,
+        "size": str(size),
+        "timeCreated": stamp,
+        "updated": stamp,
+        "storageClass": "STANDARD",
+    }

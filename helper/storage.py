@@ -1,0 +1,125 @@
+"""Raw store adapters: a local directory (embedded default) and Cloud Storage.
+
+Both create objects only if absent (GCS ``if_generation_match=0``; locally an atomic ``os.link``),
+so a replayed extract never overwrites an object with other content. The local store also plays the
+part of GCS's object-finalized notification: it calls ``on_finalize`` for every object it creates.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+from helper.events import StoredObject
+from helper.ports import Blob
+
+FinalizeHook = Callable[[StoredObject, int, datetime], None]
+
+
+class LocalRawStore:
+    """Objects under ``root/objects/<name>``, custom metadata under ``root/metadata/<name>.json``."""
+
+    def __init__(self, root: Path, bucket: str, on_finalize: FinalizeHook | None = None) -> None:
+        self.root = Path(root)
+        self.bucket = bucket
+        self.on_finalize = on_finalize
+        self._generation = 0
+
+    def _object_path(self, name: str) -> Path:
+        if name.startswith("/") or ".." in name.split("/"):
+            raise ValueError(f"object name {name!r} escapes the store")
+        return self.root / "objects" / name
+
+    def _metadata_path(self, name: str) -> Path:
+        return self.root / "metadata" / (name + ".json")
+
+    def create(self, name: str, body: bytes, metadata: Mapping[str, str], content_type: str) -> bool:
+        target = self._object_path(name)
+        if target.exists():
+            return False
+        meta_path = self._metadata_path(name)
+        meta_path.parent.mkdir(parents=True, exist_ok=True)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _write_atomic(meta_path, json.dumps({"contentType": content_type, **metadata}).encode())
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(body)
+            os.link(tmp, target)  # atomic create-if-absent
+        except FileExistsError:
+            return False
+        finally:
+            os.unlink(tmp)
+        self._generation += 1
+        if self.on_finalize is not None:
+            generation = f"{int(datetime.now(timezone.utc).timestamp() * 1e6)}{self._generation:04d}"
+            self.on_finalize(StoredObject(self.bucket, name, generation), len(body), datetime.now(timezone.utc))
+        return True
+
+    def read(self, name: str) -> Blob:
+        body = self._object_path(name).read_bytes()
+        meta = json.loads(self._metadata_path(name).read_bytes())
+        meta.pop("contentType", None)
+        return Blob(name, body, meta)
+
+    def exists(self, prefix: str) -> bool:
+        directory, _, stem = prefix.rpartition("/")
+        base = self._object_path(directory) if directory else self.root / "objects"
+        if not base.is_dir():
+            return False
+        return any(p.name.startswith(stem) for p in base.iterdir())
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+    os.replace(tmp, path)
+
+
+class GcsRawStore:
+    """Cloud Storage through google-cloud-storage; honours STORAGE_EMULATOR_HOST via the client."""
+
+    def __init__(self, bucket: str, project: str | None = None, client: Any = None) -> None:
+        self.bucket = bucket
+        self._project = project
+        self._client = client
+
+    def _bucket(self) -> Any:
+        if self._client is None:
+            from google.cloud import storage
+
+            self._client = _storage_client(storage, self._project)
+        return self._client.bucket(self.bucket)
+
+    def create(self, name: str, body: bytes, metadata: Mapping[str, str], content_type: str) -> bool:
+        from google.api_core.exceptions import PreconditionFailed
+
+        blob = self._bucket().blob(name)
+        blob.metadata = dict(metadata)
+        try:
+            blob.upload_from_string(body, content_type=content_type, if_generation_match=0)
+        except PreconditionFailed:
+            return False
+        return True
+
+    def read(self, name: str) -> Blob:
+        blob = self._bucket().get_blob(name)
+        if blob is None:
+            raise FileNotFoundError(f"gs://{self.bucket}/{name} does not exist")
+        return Blob(name, blob.download_as_bytes(), dict(blob.metadata or {}))
+
+    def exists(self, prefix: str) -> bool:
+        return any(True for _ in self._bucket().list_blobs(prefix=prefix, max_results=1))
+
+
+def _storage_client(storage: Any, project: str | None) -> Any:
+    if os.environ.get("STORAGE_EMULATOR_HOST"):
+        from google.auth.credentials import AnonymousCredentials
+
+        return storage.Client(project=project or "local-project", credentials=AnonymousCredentials())
+    return storage.Client(project=project)

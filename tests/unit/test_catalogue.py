@@ -1,0 +1,155 @@
+"""The catalogue agrees with Google's discovery document, with itself, and with the generated SQL."""
+
+import json
+import re
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+import googleapiclient
+from fitbit.catalogue import DATA_TYPES, all_tables, by_path_id, required_scopes, table_spec
+from fitbit.catalogue.model import Column, DataType, Read
+
+ROOT = Path(__file__).resolve().parents[2]
+DISCOVERY = json.loads(
+    (Path(googleapiclient.__file__).parent / "discovery_cache/documents/health.v4.json").read_text()
+)
+SCHEMAS = DISCOVERY["schemas"]
+READS = [(dt, r) for dt in DATA_TYPES for r in dt.reads]
+ROLLUP_SCHEMA = {"rollUp": "RollupDataPoint", "dailyRollUp": "DailyRollupDataPoint"}
+
+
+def _resolve(schema_name: str, path: str) -> dict:
+    """Walk a column path through the discovery schemas; fail on any step Google does not define."""
+    prop: dict = {"$ref": schema_name}
+    for step in path.split("."):
+        match = re.match(r"^(\w+)(\[(\w+)=(\w+)\])?$", step)
+        key, _, field, value = match.groups()
+        schema = SCHEMAS[prop["$ref"]]
+        assert key in schema.get("properties", {}), f"{schema_name}: {key!r} is not in {prop['$ref']}"
+        prop = schema["properties"][key]
+        if field:
+            assert prop.get("type") == "array", f"{key} is not an array"
+            prop = prop["items"]
+            element = SCHEMAS[prop["$ref"]]["properties"][field]
+            assert value in element.get("enum", []), f"{value} is not a {field} value"
+    return prop
+
+
+def test_there_are_at_least_the_23_required_types():
+    assert len(DATA_TYPES) >= 23
+
+
+@pytest.mark.parametrize("dt", DATA_TYPES, ids=lambda d: d.path_id)
+def test_the_three_spellings_agree_with_discovery(dt):
+    data_point = SCHEMAS["DataPoint"]["properties"]
+    rollup = SCHEMAS["RollupDataPoint"]["properties"]
+    assert dt.json_key in data_point or (not dt.has_data_point_schema and dt.json_key in rollup)
+    assert dt.filter_id == dt.path_id.replace("-", "_")
+    assert dt.filter_member.startswith(dt.filter_id + ".")
+
+
+@pytest.mark.parametrize(("dt", "read"), READS, ids=lambda x: getattr(x, "path_id", getattr(x, "table", "")))
+def test_every_column_path_exists_in_the_discovery_schema(dt, read):
+    if read.method in ROLLUP_SCHEMA:
+        base = _resolve(ROLLUP_SCHEMA[read.method], dt.json_key)["$ref"]
+    else:
+        base = SCHEMAS["DataPoint"]["properties"][dt.json_key]["$ref"]
+    for column in read.columns:
+        leaf = _resolve(base, column.path)
+        if column.type == "INT64" and column.conversion == "auto":
+            assert leaf.get("format") in ("int64", "int32"), f"{column.name}: {leaf}"
+        if column.type == "FLOAT64" and column.conversion == "auto":
+            assert leaf.get("format") == "double", f"{column.name}: {leaf}"
+        if column.conversion == "duration_s":
+            assert leaf.get("format") == "google-duration"
+
+
+@pytest.mark.parametrize(("dt", "read"), READS, ids=lambda x: getattr(x, "path_id", getattr(x, "table", "")))
+def test_every_read_method_exists_for_the_collection(dt, read):
+    methods = DISCOVERY["resources"]["users"]["resources"]["dataTypes"]["resources"]["dataPoints"]["methods"]
+    assert read.method in methods
+
+
+def test_rollup_caps_follow_the_api_limits():
+    with pytest.raises(ValueError, match="exceeds the API cap of 14"):
+        replace(by_path_id("heart-rate"), reads=(replace(by_path_id("heart-rate").reads[0], max_days=15),))
+
+
+def test_sessions_cannot_page_past_25():
+    sleep = by_path_id("sleep")
+    with pytest.raises(ValueError, match="sessions page at most 25"):
+        replace(sleep, reads=(replace(sleep.reads[0], page_size=26),))
+
+
+def test_an_entry_with_a_bad_spelling_is_rejected_at_construction():
+    with pytest.raises(ValueError, match="kebab-case"):
+        DataType("Heart_Rate", "sample", by_path_id("heart-rate").scope, by_path_id("heart-rate").reads, "x")
+
+
+def test_a_key_column_must_exist():
+    with pytest.raises(ValueError, match="key columns"):
+        replace(by_path_id("steps"), reads=(replace(by_path_id("steps").reads[0], key=("participant_id", "nope")),))
+
+
+def test_absence_defaults_only_for_numbers_and_booleans():
+    with pytest.raises(ValueError, match="only numeric and boolean"):
+        Column("x", "STRING", "a", "d", zero_if_absent=True)
+
+
+@pytest.mark.parametrize("table", all_tables(), ids=lambda t: t.name)
+def test_every_table_is_partitioned_by_civil_date_and_clustered_by_participant(table):
+    assert table.partition_field == "civil_date"
+    assert table.cluster_fields == ("participant_id",)
+    assert {"participant_id", "civil_date", "raw_object", "parser_version"} <= set(table.column_names)
+
+
+def test_time_columns_follow_the_record_type():
+    assert {"start_time", "civil_start_time", "start_utc_offset_s"} <= set(table_spec("steps", "reconcile").column_names)
+    assert {"sample_time", "civil_time", "utc_offset_s"} <= set(table_spec("weight", "list").column_names)
+    assert "start_time" not in table_spec("daily-resting-heart-rate", "reconcile").column_names
+    assert "offset_source" in table_spec("heart-rate", "rollUp").column_names
+
+
+def test_requested_scopes_are_exactly_what_the_catalogue_needs():
+    prefix = "https://www.googleapis.com/auth/googlehealth."
+    assert required_scopes() == tuple(prefix + s for s in (
+        "activity_and_fitness.readonly", "health_metrics_and_measurements.readonly", "location.readonly",
+        "settings.readonly", "sleep.readonly"))
+    discovery_scopes = set(DISCOVERY["auth"]["oauth2"]["scopes"])
+    assert set(required_scopes()) <= discovery_scopes
+
+
+def test_committed_sql_matches_the_catalogue():
+    result = subprocess.run([sys.executable, "scripts/create_sql_files.py", "--check"], cwd=ROOT,
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout
+
+
+CHANGED_CATALOGUE = """
+import sys
+from dataclasses import replace
+sys.path.insert(0, ".")
+import fitbit.catalogue as catalogue
+from fitbit.catalogue import entries
+steps = entries.DATA_TYPES[0]
+column = replace(steps.reads[0].columns[0], description="Steps, as a changed catalogue describes them")
+entries.DATA_TYPES = (replace(steps, reads=(replace(steps.reads[0], columns=(column,)), *steps.reads[1:])),
+                      *entries.DATA_TYPES[1:])
+catalogue.DATA_TYPES = entries.DATA_TYPES
+for cached in (catalogue._index, catalogue.table_spec, catalogue.all_tables):
+    cached.cache_clear()
+sys.argv = ["create_sql_files.py", "--check"]
+import runpy
+runpy.run_path("scripts/create_sql_files.py", run_name="__main__")
+"""
+
+
+def test_sql_check_fails_after_a_catalogue_change_until_regenerated():
+    result = subprocess.run([sys.executable, "-c", CHANGED_CATALOGUE], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "create_tables.sql out of date" in result.stdout
+    assert "+  steps INT64 OPTIONS(description='Steps, as a changed catalogue describes them')" in result.stdout

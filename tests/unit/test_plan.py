@@ -1,0 +1,56 @@
+"""The plan turns a run into units within the request budget and each unit into one API call."""
+
+from datetime import date
+
+import pytest
+
+from fitbit import plan
+from fitbit.catalogue import DATA_TYPES
+from helper.events import RunTrigger, Unit
+
+TODAY = date(2026, 11, 6)
+
+
+def test_a_daily_run_ends_with_yesterday_and_rereads_a_sliding_window():
+    assert plan.run_window(RunTrigger(days=3), TODAY) == (date(2026, 11, 3), date(2026, 11, 6))
+
+
+def test_the_steady_daily_run_stays_within_30_first_page_requests_per_participant():
+    units = plan.units_for_run(RunTrigger(days=3), ["user1"], TODAY)
+    assert len(units) <= 30
+    assert {u.data_type for u in units} >= {dt.path_id for dt in DATA_TYPES} | {"settings", "paired-devices"}
+
+
+def test_backfills_are_chunked_by_each_reads_cap():
+    units = plan.units_for_run(RunTrigger(date(2026, 11, 5), days=90, reason="backfill"), ["u"], TODAY)
+    hr = [u for u in units if u.data_type == "heart-rate"]
+    assert [(u.end - u.start).days for u in hr] == [14] * 6 + [6]
+    assert all(u.reason == "backfill" for u in units)
+
+
+def test_one_second_heart_rate_is_opt_in():
+    default = plan.units_for_run(RunTrigger(days=1), ["u"], TODAY)
+    opted = plan.units_for_run(RunTrigger(days=1), ["u"], TODAY, plan.PlanOptions(heart_rate_seconds=True))
+    assert [u.method for u in opted if u.data_type == "heart-rate"] == ["rollUp", "list"]
+    assert [u.method for u in default if u.data_type == "heart-rate"] == ["rollUp"]
+
+
+def test_calls_use_civil_filters_and_local_midnights():
+    steps = plan.call_for(Unit("u", "steps", "reconcile", date(2026, 11, 1), date(2026, 11, 2), "daily"), None)
+    assert dict(steps.query)["filter"] == ('steps.interval.civil_start_time >= "2026-11-01" AND '
+                                           'steps.interval.civil_start_time < "2026-11-02"')
+    sleep = plan.call_for(Unit("u", "sleep", "list", date(2026, 11, 1), date(2026, 11, 2), "daily"), None)
+    assert "sleep.interval.civil_end_time" in dict(sleep.query)["filter"]
+    hr = plan.call_for(Unit("u", "heart-rate", "rollUp", date(2026, 11, 1), date(2026, 11, 2), "daily"),
+                       "America/New_York")
+    assert hr.body["range"] == {"startTime": "2026-11-01T04:00:00Z", "endTime": "2026-11-02T05:00:00Z"}
+    assert hr.body["windowSize"] == "60s"
+
+
+@pytest.mark.parametrize("body", [b"{}", b'{"dataPoints": []}'])
+def test_object_names_are_deterministic_and_change_with_content(body):
+    unit = Unit("user1", "steps", "reconcile", date(2026, 11, 3), date(2026, 11, 6), "daily", page=1)
+    name = plan.object_name(unit, body)
+    assert name == plan.object_name(unit, body)
+    assert name.startswith("raw/user1/steps/2026-11-03/reconcile/2026-11-03_2026-11-06/page-0001-")
+    assert name != plan.object_name(unit, body + b" ")
