@@ -1,0 +1,118 @@
+"""Composition: build every adapter from typed Settings, once per process, lazily.
+
+Entry points call ``extract_context()`` / ``transform_context()`` inside the handler, never at import,
+so importing a function does no I/O. On the embedded default the raw store, the queue and the
+warehouse are shared objects, so an object stored by extract becomes a storage event in the same
+in-process queue that carries the work messages, exactly as GCS + Eventarc would deliver it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from typing import Any, Callable
+
+from fitbit.client import HealthClient
+from fitbit.jobs.extract import ExtractContext
+from fitbit.jobs.transform import TransformContext
+from fitbit.errors import ReconsentNeeded
+from fitbit.oauth import TokenSource
+from fitbit.plan import PlanOptions
+from helper import logs
+from helper.queue import InProcessQueue, PubSubQueue, utc_now
+from helper.secrets import (
+    LocalSecretStore,
+    SecretManagerStore,
+    enrolled_participants,
+    load_grant,
+    load_oauth_client,
+)
+from helper.settings import Settings
+from helper.storage import GcsRawStore, LocalRawStore
+from helper.warehouse import BigQueryWarehouse, DuckDbWarehouse
+
+
+@dataclass
+class Adapters:
+    settings: Settings
+    store: Any
+    queue: Any
+    warehouse_factory: Callable[[], Any]
+    secrets: Any
+    clock: Callable[[], Any] = utc_now
+
+    @cache  # noqa: B019 - one warehouse connection per Adapters object is the point
+    def warehouse(self) -> Any:
+        return self.warehouse_factory()
+
+
+@cache
+def adapters(settings: Settings) -> Adapters:
+    logs.configure()
+    if settings.runtime == "local":
+        queue = InProcessQueue(topic=settings.units_topic)
+        store = LocalRawStore(settings.raw_dir, settings.raw_bucket, on_finalize=queue.object_finalized)
+        return Adapters(
+            settings, store, queue,
+            lambda: DuckDbWarehouse(settings.warehouse_file, settings.dataset, settings.state_dir / "staging"),
+            LocalSecretStore(settings.secrets_file),
+        )
+    project = settings.gcp_project or ""
+    return Adapters(
+        settings,
+        GcsRawStore(settings.raw_bucket, project),
+        PubSubQueue(project, settings.units_topic),
+        lambda: BigQueryWarehouse(project, settings.dataset, settings.raw_bucket + "-staging",
+                                  endpoint=settings.bigquery_endpoint),
+        SecretManagerStore(project),
+    )
+
+
+def client_factory(a: Adapters) -> Callable[[str], tuple[HealthClient, str | None]]:
+    settings = a.settings
+    cached: dict[str, tuple[HealthClient, str | None]] = {}
+
+    def for_participant(participant: str) -> tuple[HealthClient, str | None]:
+        if participant not in cached:
+            grant = load_grant(a.secrets, participant)
+            config = load_oauth_client(a.secrets)
+            if config is None:
+                raise ReconsentNeeded("no OAuth client is configured",
+                                      fix="run scripts/authorise.py with --client-id/--client-secret once")
+            if settings.oauth_base_url:
+                config = config.with_endpoints_of(settings.oauth_base_url)
+            tokens = TokenSource(config, grant.refresh_token, tuple(grant.scopes), participant_id=participant)
+            client = HealthClient(tokens, base_url=settings.api_base_url)
+            cached[participant] = (client, grant.time_zone)
+        return cached[participant]
+
+    return for_participant
+
+
+def extract_context(settings: Settings | None = None) -> ExtractContext:
+    a = adapters(settings or Settings.from_env())
+    return _extract_context(a)
+
+
+@cache
+def _extract_context(a: Adapters) -> ExtractContext:
+    return ExtractContext(
+        store=a.store, queue=a.queue, clients=client_factory(a),
+        participants=lambda: enrolled_participants(a.secrets), clock=a.clock,
+        max_attempts=a.settings.max_attempts,
+        options=PlanOptions(heart_rate_seconds=a.settings.heart_rate_seconds),
+    )
+
+
+def transform_context(settings: Settings | None = None) -> TransformContext:
+    a = adapters(settings or Settings.from_env())
+    return _transform_context(a)
+
+
+@cache
+def _transform_context(a: Adapters) -> TransformContext:
+    warehouse = a.warehouse()
+    warehouse.ensure_schema()
+    return TransformContext(store=a.store, warehouse=warehouse, queue=a.queue, clock=a.clock,
+                            sleep_refetch_delay_s=a.settings.sleep_refetch_delay_s,
+                            max_sleep_refetches=a.settings.max_sleep_refetches)

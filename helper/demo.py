@@ -1,0 +1,133 @@
+"""The embedded demo as a library: start the simulator, enrol its participants, run, summarise.
+
+``scripts/demo.py`` is the command (`make demo`); tests use these functions to run the same flow.
+Enrolment goes through the real authorise flow (authorisation code + PKCE + state against the
+simulator's OAuth endpoints), with this process playing the browser.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Iterator
+
+import requests
+
+from fitbit.oauth import OAuthClientConfig
+from helper.events import RunTrigger
+from helper.local_runtime import LocalRuntime, RunStats
+from helper.secrets import LocalSecretStore, save_oauth_client
+from helper.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_END_DATE = date(2026, 11, 5)  # the simulator's default: its 14 days cross the EU and US DST changes
+
+
+@dataclass(frozen=True)
+class SimulatorProcess:
+    base_url: str
+    process: subprocess.Popen
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def simulator_process(users: int, days: int, *, seed: int = 42, end_date: date = DEFAULT_END_DATE,
+                      extra_args: tuple[str, ...] = ()) -> Iterator[SimulatorProcess]:
+    """Run `python -m fitbit.simulator` as a separate process on a free port; always stopped on exit."""
+    port = free_port()
+    cmd = [sys.executable, "-m", "fitbit.simulator", "--users", str(users), "--days", str(days), "--seed", str(seed),
+           "--port", str(port), "--end-date", end_date.isoformat(), *extra_args]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        base_url = _wait_for_listening(proc)
+        yield SimulatorProcess(base_url, proc)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def _wait_for_listening(proc: subprocess.Popen, timeout_s: float = 60.0) -> str:
+    deadline = time.monotonic() + timeout_s
+    assert proc.stdout is not None
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            raise RuntimeError(f"the simulator exited early (code {proc.poll()})")
+        match = re.search(r"listening on (http://\S+)", line)
+        if match:
+            url = match.group(1)
+            return url if url.endswith("/") else url + "/"
+    raise RuntimeError("the simulator did not start listening within 60 s")
+
+
+def enrol(state_dir: Path, base_url: str, participants: list[str]) -> None:
+    """Run the authorise flow for each participant against the simulator, storing grants locally."""
+    from scripts.authorise import run_authorise
+
+    store = LocalSecretStore(state_dir / "secrets.json")
+    config = OAuthClientConfig.for_base_url(base_url)
+    save_oauth_client(store, config)
+    session = requests.Session()
+    for participant in participants:
+        run_authorise(participant, store=store, client_config=config, api_base_url=base_url,
+                      login_hint=participant, open_browser=lambda url: _play_browser(session, url),
+                      err=_Quiet())
+
+
+class _Quiet:
+    """Swallows the authorise script's per-participant notes; the demo prints its own summary."""
+
+    def write(self, text: str) -> int:
+        return len(text)
+
+    def flush(self) -> None:
+        return None
+
+
+def _play_browser(session: requests.Session, url: str) -> None:
+    """Do what the user's browser would: follow the consent redirect back to the loopback server."""
+    response = session.get(url, allow_redirects=False, timeout=30)
+    location = response.headers.get("Location")
+    if response.status_code not in (301, 302, 303, 307) or not location:
+        raise RuntimeError(f"the consent page answered {response.status_code} without a redirect")
+    session.get(location, timeout=30)
+
+
+def demo_settings(state_dir: Path, base_url: str, **overrides: str) -> Settings:
+    env = {"FITBIT_RUNTIME": "local", "FITBIT_STATE_DIR": str(state_dir), "HEALTH_API_BASE_URL": base_url,
+           "OAUTH_BASE_URL": base_url, "SLEEP_REFETCH_DELAY_S": "6", **overrides}
+    return Settings.from_env(env)
+
+
+def run_demo_flow(settings: Settings, end_date: date, days: int) -> tuple[LocalRuntime, RunStats]:
+    """The 14-day history, then the daily job (its sliding re-fetch window), until the queue is empty."""
+    runtime = LocalRuntime(settings)
+    runtime.publish([RunTrigger(end_date, days, "backfill", run_id="history")])
+    runtime.run_until_empty()
+    runtime.publish([RunTrigger(end_date, settings.refetch_days, "daily", run_id="daily")])
+    return runtime, runtime.run_until_empty()
+
+
+def fresh_state_dir(path: Path) -> Path:
+    if path.exists():
+        shutil.rmtree(path)
+    path.mkdir(parents=True)
+    os.chmod(path, 0o700)
+    return path
