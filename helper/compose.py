@@ -32,7 +32,7 @@ from helper.storage import GcsRawStore, LocalRawStore
 from helper.warehouse import BigQueryWarehouse, DuckDbWarehouse
 
 
-@dataclass
+@dataclass(eq=False)  # hashed by identity: one set of adapters per Settings, cached below
 class Adapters:
     settings: Settings
     store: Any

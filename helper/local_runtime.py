@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -49,6 +49,8 @@ class LocalRuntime:
         self.max_deliveries = max_deliveries
         self.max_wait_s = max_wait_s
         self.stats = RunStats()
+        # Every event delivered, in order: what a replay of "every message and storage event" re-sends.
+        self.journal: list[Delivery] = []
         self._clients = {
             "extract": functions_framework.create_app("extract", str(FUNCTIONS[PUBSUB_EVENT][1]),
                                                       "cloudevent").test_client(),
@@ -58,6 +60,11 @@ class LocalRuntime:
 
     def publish(self, messages: list[Message]) -> None:
         self.queue.publish(messages)
+
+    def replay(self, deliveries: list[Delivery]) -> None:
+        """Deliver these events again (as Pub/Sub and Eventarc may), each as a first attempt."""
+        for d in deliveries:
+            self.queue.redeliver(replace(d, attempt=0), utc_now())
 
     def run_until_empty(self) -> RunStats:
         """Deliver until nothing is left, flushing the warehouse whenever the queue drains."""
@@ -81,6 +88,8 @@ class LocalRuntime:
 
     def _deliver(self, delivery: Delivery) -> None:
         target = "extract" if delivery.event_type == PUBSUB_EVENT else "transform_load"
+        if delivery.attempt == 1:
+            self.journal.append(replace(delivery))
         if target == "extract":
             self._note_message(delivery.data)
         headers = {f"ce-{k}": v for k, v in delivery.attributes().items()}

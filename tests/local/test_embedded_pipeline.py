@@ -1,0 +1,235 @@
+"""The whole pipeline on the embedded default against the simulator over real HTTP.
+
+The demo cohort (5 participants x 14 days, including the DST and the travelling participant) runs once
+per session; the tests then check it against the simulator's own dailyRollUp, replay every delivered
+event, and look at sleep revisions. Smaller cohorts cover rate-limit storms and terminal failures.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+import requests
+
+from fitbit.client import daily_roll_up_call
+from helper import demo
+from helper.compose import client_factory
+from helper.events import PUBSUB_EVENT, RunTrigger, pubsub_event_data
+from helper.local_runtime import LocalRuntime
+from helper.queue import Delivery, utc_now
+from helper.summary import summarise
+
+pytestmark = pytest.mark.slow
+
+USERS, DAYS = 5, 14
+END = demo.DEFAULT_END_DATE
+START = END - timedelta(days=DAYS - 1)
+DAYS_RANGE = [START + timedelta(days=i) for i in range(DAYS)]
+PARTICIPANTS = [f"user{i}" for i in range(1, USERS + 1)]
+# (data type, warehouse table, warehouse column, rollup field) for every summed type.
+SUMMED = [
+    ("steps", "steps_daily", "steps", "countSum"),
+    ("distance", "distance_daily", "distance_mm", "millimetersSum"),
+    ("floors", "floors_daily", "floors", "countSum"),
+    ("total-calories", "total_calories_daily", "calories_kcal", "kcalSum"),
+    ("active-zone-minutes", "active_zone_minutes_daily", "fat_burn_minutes", "sumInFatBurnHeartZone"),
+    ("active-zone-minutes", "active_zone_minutes_daily", "cardio_minutes", "sumInCardioHeartZone"),
+    ("active-zone-minutes", "active_zone_minutes_daily", "peak_minutes", "sumInPeakHeartZone"),
+]
+INTRADAY = [("steps_daily", "steps", "steps_intraday", "steps"),
+            ("distance_daily", "distance_mm", "distance_intraday", "distance_mm"),
+            ("floors_daily", "floors", "floors_intraday", "floors")]
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory):
+    state = demo.fresh_state_dir(tmp_path_factory.mktemp("demo") / "state")
+    with demo.simulator_process(USERS, DAYS, end_date=END) as sim:
+        demo.enrol(state, sim.base_url, PARTICIPANTS)
+        settings = demo.demo_settings(state, sim.base_url)
+        runtime, stats = demo.run_demo_flow(settings, END, DAYS)
+        yield runtime, stats, sim
+
+
+def _truth(runtime: LocalRuntime, participant: str, data_type: str) -> dict[date, dict]:
+    """The simulator's own dailyRollUp for every day, fetched independently of the pipeline."""
+    client, _ = client_factory(runtime.adapters)(participant)
+    page = client.execute(daily_roll_up_call(data_type, start=START, end=END + timedelta(days=1)))
+    out = {}
+    for item in page.items:
+        d = item["civilStartTime"]["date"]
+        out[date(d["year"], d["month"], d["day"])] = item.get(_key(data_type), {})
+    return out
+
+
+def _key(data_type: str) -> str:
+    head, *rest = data_type.split("-")
+    return head + "".join(p.capitalize() for p in rest)
+
+
+def _warehouse(runtime):
+    return runtime.adapters.warehouse()
+
+
+def test_the_demo_run_ends_with_zero_errors(demo_run):
+    runtime, stats, _ = demo_run
+    summary = summarise(_warehouse(runtime))
+    assert summary.failures == [] and stats.dead_lettered == []
+    assert summary.total_rows > 100_000
+    assert set(summary.worn_hours) == set(PARTICIPANTS)
+
+
+@pytest.mark.parametrize(("data_type", "table", "column", "field"), SUMMED, ids=lambda x: str(x))
+def test_daily_totals_equal_the_simulators_daily_rollup_for_every_participant_and_day(demo_run, data_type,
+                                                                                       table, column, field):
+    runtime, _, _ = demo_run
+    loaded = {(p, d): v for p, d, v in _warehouse(runtime).query(
+        f"SELECT participant_id, civil_date, {column} FROM {table}")}
+    compared = 0
+    for participant in PARTICIPANTS:
+        truth = _truth(runtime, participant, data_type)
+        for day in DAYS_RANGE:
+            if day not in truth:
+                assert (participant, day) not in loaded, "a day without data must not appear as zero"
+                continue
+            expected = float(truth[day].get(field, 0))
+            assert loaded[(participant, day)] == pytest.approx(expected, abs=1e-6), (participant, day)
+            compared += 1
+    assert compared >= USERS * (DAYS - 1)
+
+
+@pytest.mark.parametrize(("daily", "daily_col", "intraday", "intraday_col"), INTRADAY, ids=lambda x: str(x))
+def test_reconciled_minutes_sum_to_the_daily_totals(demo_run, daily, daily_col, intraday, intraday_col):
+    runtime, _, _ = demo_run
+    mismatches = _warehouse(runtime).query(
+        f"SELECT d.participant_id, d.civil_date, d.{daily_col}, i.total FROM {daily} d "
+        f"LEFT JOIN (SELECT participant_id, civil_date, SUM({intraday_col}) AS total FROM {intraday} "
+        f"GROUP BY 1, 2) i USING (participant_id, civil_date) WHERE d.{daily_col} != COALESCE(i.total, 0)")
+    assert mismatches == []
+
+
+def test_the_dst_participant_keeps_both_offsets_and_the_traveller_changes_zone(demo_run):
+    runtime, _, _ = demo_run
+    offsets = dict(_warehouse(runtime).query(
+        "SELECT participant_id, ARRAY_AGG(DISTINCT start_utc_offset_s ORDER BY start_utc_offset_s) "
+        "FROM steps_intraday GROUP BY 1"))
+    assert offsets["user2"] == [-18000, -14400]   # America/New_York, EDT then EST after 2026-11-01
+    assert len(offsets["user3"]) >= 2 and 32400 in offsets["user3"]  # the traveller spends days in Tokyo
+    bad = _warehouse(runtime).query(
+        "SELECT COUNT(*) FROM steps_intraday "
+        "WHERE DATETIME(TIMESTAMP_ADD(start_time, INTERVAL start_utc_offset_s SECOND)) != civil_start_time "
+        "OR DATE(civil_start_time) != civil_date")
+    assert bad == [(0,)]
+
+
+def _snapshot(warehouse) -> dict[str, list[tuple]]:
+    from fitbit.catalogue import all_tables
+
+    snap = {}
+    for table in all_tables():
+        cols = [c for c in table.column_names if c not in ("loaded_at", "processed_at")]
+        snap[table.name] = sorted(warehouse.query(f"SELECT {', '.join(cols)} FROM {table.name}"), key=repr)
+    return snap
+
+
+def test_replaying_every_message_and_storage_event_changes_no_row(demo_run):
+    runtime, _, _ = demo_run
+    before = _snapshot(_warehouse(runtime))
+    journal = list(runtime.journal)
+    assert len(journal) > 500
+    runtime.replay(journal)
+    runtime.run_until_empty()
+    after = _snapshot(_warehouse(runtime))
+    assert {t: len(r) for t, r in after.items()} == {t: len(r) for t, r in before.items()}
+    assert after == before
+
+
+def test_a_sleep_revised_by_the_simulator_is_updated_in_place(demo_run):
+    runtime, _, _ = demo_run
+    store_root = Path(runtime.settings.raw_dir) / "objects" / "raw" / "user1" / "sleep"
+    versions = [p for p in store_root.rglob("*.json")]
+    assert versions, "sleep pages were stored"
+    rows = _warehouse(runtime).query(
+        "SELECT data_point_name, COUNT(*), LOGICAL_AND(processed) FROM sleep_sessions "
+        "WHERE participant_id = 'user1' GROUP BY 1")
+    assert all(count == 1 for _, count, _ in rows), "one row per sleep, never a duplicate"
+    assert all(processed for _, _, processed in rows), "the unprocessed night was re-read and rewritten"
+    refetches = _warehouse(runtime).query(
+        "SELECT COUNT(*) FROM processing_log WHERE data_type = 'sleep' AND participant_id = 'user1' "
+        "AND raw_object LIKE '%/list/" + END.isoformat() + "_%'")
+    assert refetches[0][0] >= 2, "the last night was fetched before and after Google finished it"
+
+
+def test_exercise_tracks_were_exported_once_per_gps_session(demo_run):
+    runtime, _, _ = demo_run
+    gps, tracked = _warehouse(runtime).query(
+        "SELECT (SELECT COUNT(*) FROM exercise_sessions WHERE has_gps), "
+        "(SELECT COUNT(DISTINCT data_point_name) FROM exercise_tcx_points)")[0]
+    assert gps > 0 and tracked == gps
+
+
+def _small_run(tmp_path, extra_args=(), users=1, days=3, faults=None):
+    state = demo.fresh_state_dir(tmp_path / "state")
+    participants = [f"user{i}" for i in range(1, users + 1)]
+    with demo.simulator_process(users, days, end_date=END, extra_args=extra_args) as sim:
+        demo.enrol(state, sim.base_url, participants)
+        if faults:
+            requests.post(sim.base_url + "_admin/faults", json=faults, timeout=10).raise_for_status()
+        settings = demo.demo_settings(state, sim.base_url, MAX_ATTEMPTS="12")
+        runtime = LocalRuntime(settings)
+        runtime.publish([RunTrigger(END, days, "backfill")])
+        stats = runtime.run_until_empty()
+        totals = {p: _truth(runtime, p, "steps") for p in participants}
+        return runtime, stats, totals
+
+
+def test_a_429_storm_delays_the_run_but_loses_nothing(tmp_path):
+    runtime, stats, truth = _small_run(tmp_path, faults={"rate_limit_burst": 25, "retry_after_s": 1})
+    assert stats.deferred >= 20
+    summary = summarise(_warehouse(runtime))
+    assert summary.failures == [] and stats.dead_lettered == []
+    loaded = dict(((d), v) for _, d, v in _warehouse(runtime).query(
+        "SELECT participant_id, civil_date, steps FROM steps_daily"))
+    assert loaded == {d: int(v.get("countSum", 0)) for d, v in truth["user1"].items()}
+
+
+def test_server_errors_are_redelivered_until_they_pass(tmp_path):
+    runtime, stats, _ = _small_run(tmp_path, faults={"server_errors": 3})
+    assert stats.redelivered >= 3 and stats.dead_lettered == []
+    assert summarise(_warehouse(runtime)).failures == []
+
+
+def test_a_revoked_grant_is_recorded_with_its_fix_and_not_retried(tmp_path):
+    state = demo.fresh_state_dir(tmp_path / "state")
+    with demo.simulator_process(2, 2, end_date=END) as sim:
+        demo.enrol(state, sim.base_url, ["user1", "user2"])
+        requests.post(sim.base_url + "_admin/faults", json={"revoke": ["user2"]}, timeout=10).raise_for_status()
+        runtime = LocalRuntime(demo.demo_settings(state, sim.base_url))
+        runtime.publish([RunTrigger(END, 2, "daily")])
+        stats = runtime.run_until_empty()
+    failures = _warehouse(runtime).query(
+        "SELECT participant_id, error_class, fix, COUNT(*) FROM processing_log WHERE status = 'failed' GROUP BY 1, 2, 3")
+    assert [(p, e) for p, e, _, _ in failures] == [("user2", "ReconsentNeeded")]
+    assert "authorise.py --participant user2" in failures[0][2]
+    assert stats.dead_lettered == [] and stats.redelivered == 0
+    assert _warehouse(runtime).query("SELECT COUNT(*) FROM steps_daily WHERE participant_id = 'user1'")[0][0] > 0
+
+
+def test_a_malformed_message_is_recorded_and_acknowledged(tmp_path):
+    state = demo.fresh_state_dir(tmp_path / "state")
+    settings = demo.demo_settings(state, "http://127.0.0.1:9/")
+    runtime = LocalRuntime(settings)
+    foreign = b'{"schema": "fitbit-pipeline", "version": 1, "kind": "unit", "data_type": "x"}'
+    data = pubsub_event_data(foreign, "m1", utc_now(), runtime.queue.subscription)
+    runtime.queue.redeliver(Delivery(utc_now(), 1, PUBSUB_EVENT, "//pubsub.googleapis.com/t", None, data, 0),
+                            utc_now())
+    stats = runtime.run_until_empty()
+    rows = _warehouse(runtime).query("SELECT status, error_class, data_type FROM processing_log")
+    assert rows == [("failed", "MalformedMessage", "unknown")]
+    assert stats.redelivered == 0 and stats.dead_lettered == []
+    (error_object,) = (Path(settings.raw_dir) / "objects" / "errors").rglob("*.json")
+    doc = json.loads(error_object.read_text())
+    assert doc["unit"] is None and len(doc["message_sha256"]) == 64 and doc["message_bytes"] == len(foreign)
