@@ -49,6 +49,15 @@ def _chunks(start: date, end: date, max_days: int) -> list[tuple[date, date]]:
     return chunks
 
 
+def chunk_days(read: Read) -> int:
+    """Days per request for a read.
+
+    rollUp ranges are physical (UTC) and the API caps them at 14 (or 90) x 24 h; a civil window of
+    14 days that contains a DST fall-back day lasts 14 days + 1 h, so rollUp chunks stay one day short.
+    """
+    return read.max_days - 1 if read.method == "rollUp" else read.max_days
+
+
 def units_for_run(trigger: RunTrigger, participants: Sequence[str], today: date,
                   options: PlanOptions = PlanOptions()) -> list[Unit]:
     start, end = run_window(trigger, today)
@@ -59,7 +68,7 @@ def units_for_run(trigger: RunTrigger, participants: Sequence[str], today: date,
             units.append(Unit(participant, account.name, "get", end - timedelta(days=1), end, reason,
                               run_id=trigger.run_id))
         for path_id, read in planned_reads(options):
-            for lo, hi in _chunks(start, end, read.max_days):
+            for lo, hi in _chunks(start, end, chunk_days(read)):
                 units.append(Unit(participant, path_id, read.method, lo, hi, reason, run_id=trigger.run_id))
     return units
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -44,6 +45,9 @@ class LocalRuntime:
         if settings.runtime != "local":
             raise ValueError("the local runtime runs only with FITBIT_RUNTIME=local")
         self.settings = settings
+        # The functions read Settings from the environment, as on Cloud Functions: export ours so that
+        # they rebuild equal Settings and so share this runtime's (cached) queue, store and warehouse.
+        os.environ.update(settings.to_env())
         self.adapters: Adapters = adapters(settings)
         self.queue: InProcessQueue = self.adapters.queue
         self.max_deliveries = max_deliveries

@@ -14,6 +14,9 @@ from pathlib import Path
 from typing import Literal, Mapping
 
 Runtime = Literal["local", "gcp"]
+# Where grants live: a 0600 file (local default) or Secret Manager (gcp default). "file" on gcp is for the
+# emulated stack only: Secret Manager has no emulator.
+SecretsBackend = Literal["file", "secret-manager"]
 GOOGLE_HEALTH_API = "https://health.googleapis.com/"
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -40,6 +43,7 @@ class Settings:
     sleep_refetch_delay_s: float = 3600.0
     max_sleep_refetches: int = 6
     heart_rate_seconds: bool = False
+    secrets_backend: SecretsBackend = "file"
 
     @property
     def secrets_file(self) -> Path:
@@ -52,6 +56,25 @@ class Settings:
     @property
     def warehouse_file(self) -> Path:
         return self.state_dir / "warehouse.duckdb"
+
+    def to_env(self) -> dict[str, str]:
+        """The environment that makes ``from_env`` rebuild exactly these settings.
+
+        The local runtime exports it so the functions, which read their settings from the environment
+        as they do on Cloud Functions, see the runtime's own configuration.
+        """
+        env = {
+            "FITBIT_RUNTIME": self.runtime, "FITBIT_STATE_DIR": str(self.state_dir),
+            "HEALTH_API_BASE_URL": self.api_base_url, "RAW_BUCKET": self.raw_bucket,
+            "UNITS_TOPIC": self.units_topic, "BQ_DATASET": self.dataset, "REFETCH_DAYS": str(self.refetch_days),
+            "MAX_ATTEMPTS": str(self.max_attempts), "SLEEP_REFETCH_DELAY_S": repr(self.sleep_refetch_delay_s),
+            "MAX_SLEEP_REFETCHES": str(self.max_sleep_refetches),
+            "HEART_RATE_SECONDS": "true" if self.heart_rate_seconds else "false",
+        }
+        optional = {"OAUTH_BASE_URL": self.oauth_base_url, "GCP_PROJECT": self.gcp_project,
+                    "BIGQUERY_EMULATOR_HOST": self.bigquery_endpoint}
+        env.update({k: v for k, v in optional.items() if v})
+        return env
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -77,7 +100,15 @@ class Settings:
             sleep_refetch_delay_s=_float(env, "SLEEP_REFETCH_DELAY_S", 3600.0, low=0.0),
             max_sleep_refetches=_int(env, "MAX_SLEEP_REFETCHES", 6, low=0, high=100),
             heart_rate_seconds=_bool(env, "HEART_RATE_SECONDS", False),
+            secrets_backend=_secrets_backend(env, runtime),
         )
+
+
+def _secrets_backend(env: Mapping[str, str], runtime: str) -> SecretsBackend:
+    value = env.get("SECRETS_BACKEND") or ("secret-manager" if runtime == "gcp" else "file")
+    if value not in ("file", "secret-manager"):
+        raise SettingsError(f"SECRETS_BACKEND must be 'file' or 'secret-manager', not {value!r}")
+    return value  # type: ignore[return-value]
 
 
 def _url(env: Mapping[str, str], name: str, default: str | None) -> str | None:

@@ -41,6 +41,10 @@ def main(argv: list[str] | None = None) -> int:
         summary = summarise(runtime.adapters.warehouse())
     print(render(summary, deferred=stats.deferred, dead_lettered=stats.dead_lettered))
     errors = summary.failed_objects + len(stats.dead_lettered)
+    missing = sorted(set(participants) - set(summary.worn_hours))
+    if missing:
+        print(f"no data was loaded for: {', '.join(missing)}")
+        errors += len(missing)
     print(f"elapsed: {time.monotonic() - started:.1f} s; events delivered: {stats.delivered}")
     print(f"demo: {args.users} participants, {args.days} days, {summary.total_rows} rows, {errors} errors")
     print(f"warehouse: {settings.warehouse_file.resolve()}")

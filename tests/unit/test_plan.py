@@ -1,6 +1,6 @@
 """The plan turns a run into units within the request budget and each unit into one API call."""
 
-from datetime import date
+from datetime import date, datetime, timedelta
 
 import pytest
 
@@ -23,8 +23,10 @@ def test_the_steady_daily_run_stays_within_30_first_page_requests_per_participan
 
 def test_backfills_are_chunked_by_each_reads_cap():
     units = plan.units_for_run(RunTrigger(date(2026, 11, 5), days=90, reason="backfill"), ["u"], TODAY)
+    steps = [u for u in units if u.data_type == "steps" and u.method == "reconcile"]
+    assert [(u.end - u.start).days for u in steps] == [14] * 6 + [6]
     hr = [u for u in units if u.data_type == "heart-rate"]
-    assert [(u.end - u.start).days for u in hr] == [14] * 6 + [6]
+    assert all((u.end - u.start).days <= 13 for u in hr) and sum((u.end - u.start).days for u in hr) == 90
     assert all(u.reason == "backfill" for u in units)
 
 
@@ -54,3 +56,12 @@ def test_object_names_are_deterministic_and_change_with_content(body):
     assert name == plan.object_name(unit, body)
     assert name.startswith("raw/user1/steps/2026-11-03/reconcile/2026-11-03_2026-11-06/page-0001-")
     assert name != plan.object_name(unit, body + b" ")
+
+
+def test_rollup_ranges_stay_within_14_days_of_physical_time_across_a_dst_change():
+    """A 14-civil-day window containing 2026-11-01 lasts 14 d + 1 h in New York: the API would refuse it."""
+    units = plan.units_for_run(RunTrigger(date(2026, 11, 5), days=14, reason="backfill"), ["u"], TODAY)
+    for unit in (u for u in units if u.method == "rollUp"):
+        body = plan.call_for(unit, "America/New_York").body["range"]
+        start, end = (datetime.fromisoformat(body[k].replace("Z", "+00:00")) for k in ("startTime", "endTime"))
+        assert end - start <= timedelta(days=14)

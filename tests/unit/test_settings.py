@@ -35,3 +35,11 @@ def test_bad_values_name_the_variable(env, name):
 def test_urls_get_a_trailing_slash_and_gcp_reads_the_project():
     s = Settings.from_env({"FITBIT_RUNTIME": "gcp", "GOOGLE_CLOUD_PROJECT": "p1", "HEALTH_API_BASE_URL": "http://x:1"})
     assert s.gcp_project == "p1" and s.api_base_url == "http://x:1/"
+
+
+@pytest.mark.parametrize("env", [{}, {"FITBIT_STATE_DIR": "/tmp/x", "OAUTH_BASE_URL": "http://127.0.0.1:1/",
+                                     "SLEEP_REFETCH_DELAY_S": "0.1", "HEART_RATE_SECONDS": "true"},
+                                 {"FITBIT_RUNTIME": "gcp", "GCP_PROJECT": "p", "BIGQUERY_EMULATOR_HOST": "http://h:9"}])
+def test_settings_survive_a_round_trip_through_the_environment(env):
+    settings = Settings.from_env(env)
+    assert Settings.from_env(settings.to_env()) == settings
