@@ -30,6 +30,9 @@ from helper.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_END_DATE = date(2026, 11, 5)  # the simulator's default: its 14 days cross the EU and US DST changes
+# The simulator rewrites the most recent night as processed this long after it starts; the demo re-reads an
+# unprocessed sleep after the same delay, so the history sees the night unprocessed and the re-read sees it done.
+SLEEP_PROCESSING_S = 20
 
 
 @dataclass(frozen=True)
@@ -50,7 +53,8 @@ def simulator_process(users: int, days: int, *, seed: int = 42, end_date: date =
     """Run `python -m fitbit.simulator` as a separate process on a free port; always stopped on exit."""
     port = free_port()
     cmd = [sys.executable, "-m", "fitbit.simulator", "--users", str(users), "--days", str(days), "--seed", str(seed),
-           "--port", str(port), "--end-date", end_date.isoformat(), *extra_args]
+           "--port", str(port), "--end-date", end_date.isoformat(),
+           "--sleep-processing-seconds", str(SLEEP_PROCESSING_S), *extra_args]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         base_url = _wait_for_listening(proc)
@@ -112,7 +116,7 @@ def _play_browser(session: requests.Session, url: str) -> None:
 
 def demo_settings(state_dir: Path, base_url: str, **overrides: str) -> Settings:
     env = {"FITBIT_RUNTIME": "local", "FITBIT_STATE_DIR": str(state_dir), "HEALTH_API_BASE_URL": base_url,
-           "OAUTH_BASE_URL": base_url, "SLEEP_REFETCH_DELAY_S": "6", **overrides}
+           "OAUTH_BASE_URL": base_url, "SLEEP_REFETCH_DELAY_S": str(SLEEP_PROCESSING_S), **overrides}
     return Settings.from_env(env)
 
 

@@ -45,9 +45,11 @@ class LocalRuntime:
         if settings.runtime != "local":
             raise ValueError("the local runtime runs only with FITBIT_RUNTIME=local")
         self.settings = settings
-        # The functions read Settings from the environment, as on Cloud Functions: export ours so that
-        # they rebuild equal Settings and so share this runtime's (cached) queue, store and warehouse.
-        os.environ.update(settings.to_env())
+        # The functions read Settings from the environment, as on Cloud Functions: export ours (again
+        # before every delivery, whatever else changed the environment meanwhile) so that they rebuild
+        # equal Settings and so share this runtime's (cached) queue, store and warehouse.
+        self._env = settings.to_env()
+        os.environ.update(self._env)
         self.adapters: Adapters = adapters(settings)
         self.queue: InProcessQueue = self.adapters.queue
         self.max_deliveries = max_deliveries
@@ -96,6 +98,7 @@ class LocalRuntime:
             self.journal.append(replace(delivery))
         if target == "extract":
             self._note_message(delivery.data)
+        os.environ.update(self._env)
         headers = {f"ce-{k}": v for k, v in delivery.attributes().items()}
         headers["Content-Type"] = "application/json"
         response = self._clients[target].post("/", data=json.dumps(delivery.data), headers=headers)
