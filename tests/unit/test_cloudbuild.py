@@ -1,0 +1,179 @@
+"""cloudbuild.yaml: its structure, the order of its steps, and agreement with the docs, the plan and the code."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+from _pytest.mark.expression import Expression
+
+from helper import provisioning as pv
+from scripts import create_cloud_function_zip as packaging
+
+ROOT = Path(__file__).resolve().parents[2]
+BUILD = yaml.safe_load((ROOT / "cloudbuild.yaml").read_text())
+STEPS = {step["id"]: step for step in BUILD["steps"]}
+DEPLOYS = {"extract": STEPS["deploy-extract"], "transform_load": STEPS["deploy-transform-load"]}
+BUILT_IN = {"PROJECT_ID": "demo-project", "PROJECT_NUMBER": "123456789012"}
+# Cloud Build's own substitutions; any other $NAME must be a user substitution, and $$ is a literal $.
+CLOUD_BUILD_BUILT_INS = {"PROJECT_ID", "PROJECT_NUMBER", "BUILD_ID", "LOCATION", "TRIGGER_NAME", "COMMIT_SHA",
+                         "REVISION_ID", "SHORT_SHA", "REPO_NAME", "REPO_FULL_NAME", "BRANCH_NAME", "TAG_NAME",
+                         "REF_NAME", "TRIGGER_BUILD_CONFIG_PATH", "SERVICE_ACCOUNT_EMAIL", "SERVICE_ACCOUNT"}
+_REF = re.compile(r"(?<!\$)\$\{(\w+)\}|(?<!\$)\$(\w+)")
+
+
+def resolve(text: str) -> str:
+    """Substitute as Cloud Build does with dynamic substitutions: user defaults, then built-ins."""
+    values = {**BUILT_IN, **BUILD["substitutions"]}
+    for _ in range(3):
+        text = _REF.sub(lambda m: str(values[m.group(1) or m.group(2)]), text)
+    return text
+
+
+def flags(step: dict) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for arg in step["args"]:
+        if arg.startswith("--"):
+            name, _, value = arg.partition("=")
+            out.setdefault(name, []).append(value)
+    return out
+
+
+def _depends_on(step_id: str) -> set[str]:
+    """Every step ``step_id`` waits for, directly or not (no waitFor: all the steps before it)."""
+    ids = [s["id"] for s in BUILD["steps"]]
+    direct = STEPS[step_id].get("waitFor", ids[: ids.index(step_id)])
+    return set(direct).union(*(_depends_on(d) for d in direct if d != "-"))
+
+
+def test_every_step_has_a_unique_id_an_image_and_arguments():
+    ids = [s["id"] for s in BUILD["steps"]]
+    assert len(ids) == len(set(ids)) == len(STEPS)
+    for step in BUILD["steps"]:
+        assert step["name"] and isinstance(step["args"], list) and step["args"], step["id"]
+
+
+def test_the_build_runs_as_the_deployer_and_logs_where_a_user_managed_account_can():
+    assert resolve(BUILD["serviceAccount"]) == \
+        "projects/demo-project/serviceAccounts/fitbit-deployer@demo-project.iam.gserviceaccount.com"
+    assert BUILD["options"]["logging"] == "CLOUD_LOGGING_ONLY"
+
+
+def test_every_substitution_used_is_defined_and_every_one_defined_is_used():
+    text = (ROOT / "cloudbuild.yaml").read_text()
+    body = re.sub(r"#.*", "", text.split("steps:", 1)[1]).replace("$$", "")
+    referenced = {m.group(1) or m.group(2) for m in _REF.finditer(body)}
+    assert referenced - CLOUD_BUILD_BUILT_INS <= set(BUILD["substitutions"]), "an undefined $NAME fails the build"
+    used = {name for name in referenced if name.startswith("_")}
+    assert used == set(BUILD["substitutions"])
+    assert all(k.startswith("_") and k.isupper() for k in BUILD["substitutions"])
+    assert BUILD["options"]["dynamicSubstitutions"] is True  # _RAW_BUCKET's default names ${PROJECT_ID}
+
+
+def test_the_tests_run_the_offline_tier_only():
+    args = STEPS["test"]["args"]
+    expression = Expression.compile(args[args.index("-m", 2) + 1])
+    assert expression.evaluate(lambda marker: False), "plain unit tests would be deselected"
+    for marker in ("slow", "emulator", "live"):
+        assert not expression.evaluate(lambda m, marker=marker: m == marker), f"{marker} tests would run"
+    assert args[:2] == ["-m", "pytest"]
+
+
+def test_nothing_deploys_before_the_tests_pass_and_the_post_deploy_waits_for_both_deploys():
+    for step in DEPLOYS.values():
+        assert {"install", "test", "package"} <= _depends_on(step["id"])
+    assert {s["id"] for s in DEPLOYS.values()} <= _depends_on("post-deploy")
+
+
+def test_the_package_step_checks_the_pins_and_unpacks_each_archive_where_its_deploy_reads_it():
+    script = STEPS["package"]["args"][-1]
+    assert "create_cloud_function_zip.py --check" in script
+    for name, step in DEPLOYS.items():
+        (source,) = flags(step)["--source"]
+        assert source == f"dist/{name}" and "dist/$$fn.zip" in script
+    assert "for fn in extract transform_load" in script
+    assert {f.name for f in packaging.FUNCTIONS} == set(DEPLOYS)
+
+
+@pytest.mark.parametrize("name", ["extract", "transform_load"])
+def test_each_function_deploys_as_gen2_with_retry_its_own_identities_and_a_bounded_timeout(name):
+    step, f = DEPLOYS[name], flags(DEPLOYS[name])
+    assert step["args"][:3] == ["functions", "deploy", pv.FUNCTION_NAMES[name]]
+    assert "--gen2" in step["args"] and "--retry" in step["args"]
+    account = f"{pv.FUNCTION_NAMES[name]}@demo-project.iam.gserviceaccount.com"
+    assert [resolve(v) for v in f["--service-account"]] == [account]
+    assert [resolve(v) for v in f["--trigger-service-account"]] == [account]
+    assert f["--entry-point"] == [name]
+    assert int(f["--timeout"][0].removesuffix("s")) <= 540
+    assert f["--memory"] and f["--concurrency"] == ["1"]
+    assert f["--runtime"] == ["python311"]
+    assert "--allow-unauthenticated" not in step["args"]
+
+
+def test_the_deploys_use_the_identities_and_names_the_provisioning_plan_creates():
+    config = pv.Config("demo-project", region=resolve("${_REGION}"), raw_bucket=resolve("${_RAW_BUCKET}"),
+                       units_topic=resolve("${_UNITS_TOPIC}"), dataset=resolve("${_DATASET}"))
+    plan = pv.build_plan(config, (ROOT / "bigquery_sql/create_tables.sql").read_text())
+    emails = {r.email for r in plan.resources if isinstance(r, pv.ServiceAccount)}
+    extract, transform = flags(DEPLOYS["extract"]), flags(DEPLOYS["transform_load"])
+    used = {resolve(v) for f in (extract, transform) for v in f["--service-account"]}
+    used |= {resolve(v).rsplit("/", 1)[1] for f in (extract, transform) for v in f["--build-service-account"]}
+    assert used <= emails
+    assert resolve(extract["--trigger-topic"][0]) == config.units_topic
+    assert sorted(resolve(v) for v in transform["--trigger-event-filters"]) == [
+        f"bucket={config.raw_bucket}", "type=google.cloud.storage.object.v1.finalized"]
+    assert resolve(transform["--trigger-location"][0]) == config.region
+    post = flags(STEPS["post-deploy"])
+    assert [resolve(post[k][0]) for k in ("--region", "--raw-bucket", "--units-topic", "--dataset")] == [
+        config.region, config.raw_bucket, config.units_topic, config.dataset]
+
+
+def test_the_env_vars_are_ones_settings_reads_and_enough_for_the_gcp_runtime():
+    read = set(re.findall(r'env\.get\("([A-Z_]+)"', (ROOT / "helper/settings.py").read_text()))
+    read |= set(re.findall(r'_(?:int|float|bool|url)\(env, "([A-Z_]+)"', (ROOT / "helper/settings.py").read_text()))
+    for step in DEPLOYS.values():
+        (pairs,) = flags(step)["--set-env-vars"]
+        env = dict(p.split("=", 1) for p in resolve(pairs).split(","))
+        assert set(env) <= read, set(env) - read
+        assert env["FITBIT_RUNTIME"] == "gcp" and env["GCP_PROJECT"] == "demo-project"
+
+
+def test_the_post_deploy_phase_runs_the_provisioning_script_with_the_project_number():
+    step = STEPS["post-deploy"]
+    assert step["entrypoint"] == "python3" and step["args"][0] == "scripts/provision.py"
+    f = flags(step)
+    assert f["--phase"] == ["post-deploy"]
+    assert resolve(f["--project-number"][0]) == BUILT_IN["PROJECT_NUMBER"]
+
+
+def _promised_flags() -> dict[str, set[str]]:
+    """The flag cells of docs/deploy.md's "Deploy flags" table, per function, plus README mentions."""
+    docs = (ROOT / "docs" / "deploy.md").read_text()
+    table = docs.split("### Deploy flags", 1)[1].split("\n\n")[2]
+    promised: dict[str, set[str]] = {"extract": set(), "transform_load": set()}
+    for row in table.splitlines()[2:]:
+        cells = [c.strip() for c in row.strip("|").split("|")]
+        for name, cell in zip(("extract", "transform_load"), cells[1:3], strict=True):
+            promised[name] |= set(re.findall(r"`(--[^`]+)`", cell))
+    readme = (ROOT / "README.md").read_text()
+    for line in readme.splitlines():
+        if "gcloud functions deploy" in line or "cloudbuild.yaml" in line:
+            for flag in re.findall(r"`(--[a-z-]+(?:=[^`]*)?)`", line):
+                promised["extract"].add(flag)
+                promised["transform_load"].add(flag)
+    return promised
+
+
+@pytest.mark.parametrize("name", ["extract", "transform_load"])
+def test_every_deploy_flag_the_docs_promise_is_in_the_build(name):
+    promised = _promised_flags()[name]
+    assert len(promised) >= 15, "the docs' deploy-flags table was not found or lost rows"
+    missing = promised - set(DEPLOYS[name]["args"])
+    assert not missing, f"docs/deploy.md promises {sorted(missing)} for {name}, cloudbuild.yaml lacks them"
+
+
+def test_the_docs_and_build_agree_that_no_secret_is_mounted():
+    assert not [a for s in DEPLOYS.values() for a in s["args"] if a.startswith("--set-secrets")]
+    assert "No `--set-secrets`, on purpose" in (ROOT / "docs" / "deploy.md").read_text()
