@@ -5,10 +5,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help demo test test-fast sql check-sql clean
+.PHONY: help demo report test test-fast sql check-sql clean
 
 help:
 	@echo "make demo       run the daily job + 14-day history on the embedded default (simulator, DuckDB)"
+	@echo "make report     write the cohort report (one HTML file) from the demo warehouse's views"
 	@echo "make test       install and run the test suite with coverage"
 	@echo "make sql        regenerate bigquery_sql/ from the catalogue"
 	@echo "make clean      remove .state/ and build outputs"
@@ -21,6 +22,9 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 demo: $(STAMP)
 	$(BIN)/python scripts/demo.py --users 5 --days 14
+
+report: $(STAMP)
+	$(BIN)/python scripts/report.py
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

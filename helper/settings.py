@@ -70,6 +70,7 @@ class Settings:
             "MAX_ATTEMPTS": str(self.max_attempts), "SLEEP_REFETCH_DELAY_S": repr(self.sleep_refetch_delay_s),
             "MAX_SLEEP_REFETCHES": str(self.max_sleep_refetches),
             "HEART_RATE_SECONDS": "true" if self.heart_rate_seconds else "false",
+            "SECRETS_BACKEND": self.secrets_backend,
         }
         optional = {"OAUTH_BASE_URL": self.oauth_base_url, "GCP_PROJECT": self.gcp_project,
                     "BIGQUERY_EMULATOR_HOST": self.bigquery_endpoint}

@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from helper import demo  # noqa: E402
+from helper.report import write_report  # noqa: E402
 from helper.summary import render, summarise  # noqa: E402
 
 
@@ -39,6 +40,7 @@ def main(argv: list[str] | None = None) -> int:
         settings = demo.demo_settings(state, sim.base_url)
         runtime, stats = demo.run_demo_flow(settings, args.end_date, args.days)
         summary = summarise(runtime.adapters.warehouse())
+        report = write_report(runtime.adapters.warehouse(), state / "report.html")
     print(render(summary, deferred=stats.deferred, dead_lettered=stats.dead_lettered))
     errors = summary.failed_objects + len(stats.dead_lettered)
     missing = sorted(set(participants) - set(summary.worn_hours))
@@ -48,6 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"elapsed: {time.monotonic() - started:.1f} s; events delivered: {stats.delivered}")
     print(f"demo: {args.users} participants, {args.days} days, {summary.total_rows} rows, {errors} errors")
     print(f"warehouse: {settings.warehouse_file.resolve()}")
+    print(f"report: {report.resolve()}")
     return 0 if errors == 0 else 1
 
 

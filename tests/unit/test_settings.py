@@ -39,7 +39,8 @@ def test_urls_get_a_trailing_slash_and_gcp_reads_the_project():
 
 @pytest.mark.parametrize("env", [{}, {"FITBIT_STATE_DIR": "/tmp/x", "OAUTH_BASE_URL": "http://127.0.0.1:1/",
                                      "SLEEP_REFETCH_DELAY_S": "0.1", "HEART_RATE_SECONDS": "true"},
-                                 {"FITBIT_RUNTIME": "gcp", "GCP_PROJECT": "p", "BIGQUERY_EMULATOR_HOST": "http://h:9"}])
+                                 {"FITBIT_RUNTIME": "gcp", "GCP_PROJECT": "p", "BIGQUERY_EMULATOR_HOST": "http://h:9"},
+                                 {"FITBIT_RUNTIME": "gcp", "GCP_PROJECT": "p", "SECRETS_BACKEND": "file"}])
 def test_settings_survive_a_round_trip_through_the_environment(env):
     settings = Settings.from_env(env)
     assert Settings.from_env(settings.to_env()) == settings

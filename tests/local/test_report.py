@@ -1,0 +1,117 @@
+"""The HTML cohort report: self-contained, five well-formed charts, and honest about missing data.
+
+Rendering is checked as markup here (every chart parses as XML, nothing is fetched). Looking at it in
+a browser is a manual check, because a headless browser is not on a fresh machine: docs/reporting.md
+gives the Chromium command.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+from fitbit.catalogue import all_tables
+from helper.report import MAX_LINES, ReportData, render
+from helper.warehouse import DuckDbWarehouse
+from scripts import report as report_script
+
+DAYS = [date(2026, 11, 2) + timedelta(days=i) for i in range(4)]
+TITLES = ["Daily steps", "Sleep stages per night", "Active-zone minutes per week", "Resting heart rate",
+          "Wear-time completeness"]
+
+
+def _data(participants: int = 2, **overrides) -> ReportData:
+    ids = [f"p{i}" for i in range(participants)]
+    fields = dict(
+        steps={p: {d: 1000.0 * (i + 1) for i, d in enumerate(DAYS)} for p in ids},
+        resting_hr={p: {d: 55.0 for d in DAYS} for p in ids},
+        sleep={p: {d: {"deep": 90.0, "light": 240.0, "rem": 100.0, "awake": 30.0} for d in DAYS} for p in ids},
+        weeks={p: {date(2026, 11, 2): (10.0, 20.0, 4.0, 4)} for p in ids},
+        wear={p: {d: (23.0, True) for d in DAYS} for p in ids},
+        threshold_h=10.0,
+    )
+    fields.update(overrides)
+    return ReportData(**fields)
+
+
+def _svgs(html: str) -> list[ET.Element]:
+    return [ET.fromstring(block) for block in re.findall(r"<svg .*?</svg>", html, flags=re.S)]
+
+
+def test_the_report_has_five_charts_each_well_formed_and_titled():
+    svgs = _svgs(render(_data(), dataset="fitbit"))
+    assert [svg.find("title").text for svg in svgs] == TITLES
+
+
+def test_the_report_loads_nothing_from_anywhere():
+    html = render(_data(), dataset="fitbit")
+    assert "default-src 'none'" in html
+    assert not re.search(r"https?:|<script|<link|<img|src=|url\(", html)
+
+
+def test_a_day_without_steps_breaks_the_line_instead_of_drawing_a_zero():
+    steps = {"p0": {DAYS[0]: 1000.0, DAYS[1]: 2000.0, DAYS[3]: 4000.0}}
+    chart = _svgs(render(_data(1, steps=steps), dataset="fitbit"))[0]
+    lines = chart.findall("polyline")
+    assert len(lines) == 1 and len(lines[0].get("points").split()) == 2, "Nov 2-3 joined, Nov 5 alone"
+    points = [c.find("title").text for c in chart.findall("circle")]
+    assert points == ["p0 2026-11-02: 1,000", "p0 2026-11-03: 2,000", "p0 2026-11-05: 4,000"]
+
+
+def test_a_night_still_being_processed_is_a_dashed_outline_not_a_night_without_sleep():
+    sleep = {"p0": {DAYS[0]: {"deep": 60.0, "light": 200.0}, DAYS[1]: {}}}
+    chart = _svgs(render(_data(1, sleep=sleep), dataset="fitbit"))[1]
+    pending = [r for r in chart.iter("rect") if r.get("class") == "pending" and r.find("title") is not None]
+    assert [r.find("title").text for r in pending] == ["p0 2026-11-03: Google is still processing this night"]
+
+
+def test_days_below_the_valid_day_threshold_are_outlined_and_say_so():
+    wear = {"p0": {DAYS[0]: (12.0, True), DAYS[1]: (3.5, False)}}
+    chart = _svgs(render(_data(1, wear=wear), dataset="fitbit"))[4]
+    cells = {r.find("title").text: r.get("stroke") for r in chart.iter("rect") if r.find("title") is not None}
+    assert cells["p0 2026-11-02: 12.0 h worn"] is None
+    assert cells["p0 2026-11-03: 3.5 h worn (not a valid day)"] == "#d7263d"
+    assert cells["p0 2026-11-04: 0.0 h worn (not a valid day)"] == "#d7263d", "a day with no row is not hidden"
+
+
+def test_a_large_cohort_draws_grey_lines_under_the_median_and_one_mean_strip_of_sleep():
+    html = render(_data(MAX_LINES + 1), dataset="fitbit")
+    steps, sleep = _svgs(html)[0], _svgs(html)[1]
+    assert {p.get("stroke") for p in steps.findall("polyline")} == {"#b8b8b8", "#0072B2"}
+    assert [t.text for t in sleep.iter("text") if t.get("class") == "strip"] == [f"mean of {MAX_LINES + 1}"]
+
+
+def test_an_empty_warehouse_still_gives_a_report_that_says_there_is_no_data_yet():
+    html = render(ReportData({}, {}, {}, {}, {}, 10.0), dataset="fitbit")
+    assert html.count("No data yet.") == 5 and len(_svgs(html)) == 5
+
+
+def test_make_report_reads_the_warehouse_views_and_prints_the_path_it_wrote(tmp_path: Path, capsys):
+    state = tmp_path / "state"
+    warehouse = DuckDbWarehouse(state / "warehouse.duckdb", "fitbit", state / "staging")
+    tables = {t.name: t for t in all_tables()}
+    lineage = {"raw_object": "raw/x", "fetched_at": "2026-11-06T00:00:00Z"}
+    warehouse.stage(tables["steps_daily"], [{**lineage, "participant_id": "user7", "civil_date": "2026-11-02",
+                                             "steps": 12345}], "b1")
+    warehouse.flush()
+    warehouse.close()
+    assert report_script.main(["--state-dir", str(state)]) == 0
+    out = capsys.readouterr().out.strip()
+    assert out == f"report: {(state / 'report.html').resolve()}"
+    html = (state / "report.html").read_text()
+    assert "user7 2026-11-02: 12,345" in html
+
+
+def test_make_report_without_a_warehouse_says_to_run_the_demo_first(tmp_path: Path, capsys):
+    assert report_script.main(["--state-dir", str(tmp_path / "missing")]) == 2
+    assert "run `make demo` first" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("participant", ["<b>x</b>", "a&b"])
+def test_text_from_the_warehouse_is_escaped(participant):
+    html = render(_data(1, steps={participant: {DAYS[0]: 1.0}}), dataset="fitbit")
+    assert participant not in html and len(_svgs(html)) == 5
