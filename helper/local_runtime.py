@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from fitbit.errors import PipelineError
 from helper.compose import Adapters, adapters
 from helper.events import PUBSUB_EVENT, Message, Unit, decode, message_from_pubsub_event
 from helper.queue import Delivery, InProcessQueue, utc_now
@@ -115,16 +116,10 @@ class LocalRuntime:
         self.queue.redeliver(delivery, utc_now() + timedelta(seconds=backoff))
 
     def _note_message(self, data: dict[str, Any]) -> None:
+        """Count deliveries of deferred units (republished after a 429) for the summary."""
         try:
             message = decode(message_from_pubsub_event(data))
-        except Exception:  # noqa: BLE001 - counting only; the function records malformed messages
+        except PipelineError:  # the function itself records malformed messages
             return
-        if isinstance(message, Unit) and message.reason == "retry" and message.attempt and \
-                message.not_before is not None and message.not_before <= utc_now() + timedelta(seconds=1):
+        if isinstance(message, Unit) and message.reason == "retry":
             self.stats.deferred += 1
-
-
-def wait_until(moment: datetime) -> None:
-    delay = (moment - utc_now()).total_seconds()
-    if delay > 0:
-        time.sleep(delay)

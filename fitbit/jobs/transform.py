@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Callable, Mapping
 
-from fitbit.catalogue import PROCESSING_LOG_TABLE, by_path_id
+from fitbit.catalogue import PROCESSING_LOG_TABLE, TableSpec, all_tables, by_path_id
 from fitbit.errors import MalformedMessage, PipelineError, TerminalError
 from fitbit.parse import PARSER_VERSION, PageContext, ParsedPage, parse_page
 from helper.events import StoredObject, Unit, decode, object_from_storage_event
@@ -142,10 +142,8 @@ def _log_outcome(ctx: TransformContext, name: str, unit: Unit, status: str, coun
     ctx.warehouse.stage(PROCESSING_LOG_TABLE, [row], name)
 
 
-def _table(name: str):  # noqa: ANN202 - TableSpec
-    from fitbit.catalogue import all_tables
-
-    return next(t for t in all_tables() if t.name == name)
+def _table(name: str) -> TableSpec:
+    return {t.name: t for t in all_tables()}[name]
 
 
 def _date(text: Any) -> date | None:
