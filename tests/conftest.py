@@ -1,0 +1,72 @@
+"""Shared fixtures: a simulator core, an in-process API client for it, and a running HTTP simulator."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from functools import cache
+from typing import Any
+
+import pytest
+import requests
+
+from fitbit.simulator import SIM_BASE_URL, RunningSimulator, SimConfig, Simulator, running_simulator
+from fitbit.simulator.transport import SimulatorAdapter
+
+
+class Api:
+    """A thin authenticated client: ``api.get("/v4/users/me/identity")``, ``api.post(path, body)``."""
+
+    def __init__(self, sim: Simulator, user: str = "user1", scopes: tuple[str, ...] | None = None,
+                 base_url: str = SIM_BASE_URL) -> None:
+        self.sim = sim
+        self.user = user
+        self.base_url = base_url
+        self.session = requests.Session()
+        if base_url == SIM_BASE_URL:
+            self.adapter = SimulatorAdapter(sim)
+            self.session.mount(base_url, self.adapter)
+        self.token = sim.token(user, scopes)
+        self.session.headers["Authorization"] = f"Bearer {self.token['access_token']}"
+
+    def get(self, path: str, **params: Any) -> requests.Response:
+        return self.session.get(self.base_url + path, params=params, timeout=30)
+
+    def post(self, path: str, body: Any) -> requests.Response:
+        return self.session.post(self.base_url + path, json=body, timeout=30)
+
+
+@pytest.fixture(scope="session")
+def sim() -> Simulator:
+    """Five participants x 14 days ending 2026-11-05, sleep already processed; never mutate its faults."""
+    return Simulator(SimConfig(users=5, days=14, seed=1, sleep_processing_seconds=0))
+
+
+@pytest.fixture
+def api(sim: Simulator) -> Api:
+    return Api(sim)
+
+
+@pytest.fixture(scope="session")
+def reconciled(sim: Simulator) -> Callable[..., list[dict[str, Any]]]:
+    """``reconciled(user, type_id, fields=None)``: every reconciled point of the window, fetched once."""
+
+    @cache
+    def fetch(user: str, type_id: str, fields: str | None = None) -> list[dict[str, Any]]:
+        api, items, token = Api(sim, user), [], None
+        mask = {"fields": fields} if fields else {}
+        while True:
+            page = api.get(f"/v4/users/me/dataTypes/{type_id}/dataPoints:reconcile", pageSize=10000, **mask,
+                           **({"pageToken": token} if token else {})).json()
+            items += page.get("dataPoints", [])
+            token = page.get("nextPageToken")
+            if not token:
+                return items
+
+    return fetch
+
+
+@pytest.fixture(scope="session")
+def live() -> Iterator[RunningSimulator]:
+    """A simulator on a loopback port (3 users x 7 days) for tests that need real HTTP."""
+    with running_simulator(users=3, days=7, seed=1) as running:
+        yield running
