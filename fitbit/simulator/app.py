@@ -3,7 +3,9 @@
 Both transports wrap this: ``server.py`` (a ThreadingHTTPServer on loopback) and ``transport.py``
 (a requests adapter, in process). Paths are Google's, so clients change only base URLs:
 ``/v4/...`` (health.googleapis.com), ``/o/oauth2/v2/auth`` (accounts.google.com), ``/token`` and
-``/revoke`` (oauth2.googleapis.com). ``/_admin/...`` is the simulator's own control plane.
+``/revoke`` (oauth2.googleapis.com). ``/_admin/...`` is the simulator's own control plane
+(``faults``, ``stats``, ``reset``, ``tokens``, ``cohort``). The ``fields`` system parameter trims any
+JSON answer (partial response); ``prettyPrint=true`` indents it.
 
 Order of checks for a data request, as Google's front end does it: route (else HTML 404), bearer
 token (401), user segment, injected faults (429 / 503), per-user quota (429), account state
@@ -25,11 +27,11 @@ from fitbit.simulator import users
 from fitbit.simulator.cohort import Cohort
 from fitbit.simulator.config import SimConfig
 from fitbit.simulator.control import Control
-from fitbit.simulator.fields import apply_mask, parse_mask
 from fitbit.simulator.errors import (
     ApiError, Response, account_not_linked, error_response, html_404, invalid_argument, json_response,
     rate_limited, scope_insufficient, unavailable,
 )
+from fitbit.simulator.fields import apply_mask, parse_mask
 from fitbit.simulator.generators import OTHER_POINT_TYPES, OTHER_ROLLUP_TYPES
 from fitbit.simulator.oauth import OAuthServer, parse_form
 from fitbit.simulator.store import DataStore
@@ -46,12 +48,13 @@ RPC = {"list": "DataPointsService.ListDataPoints", "reconcile": "DataPointsServi
        "create": "DataPointsService.CreateDataPoint", "patch": "DataPointsService.UpdateDataPoint",
        "batchDelete": "DataPointsService.BatchDeleteDataPoints", "getIdentity": "HealthProfileService.GetIdentity",
        "getSettings": "HealthProfileService.GetSettings", "getProfile": "HealthProfileService.GetProfile",
+       "getIrnProfile": "HealthProfileService.GetIrnProfile",
        "pairedDevices.list": "HealthProfileService.ListPairedDevices",
        "pairedDevices.get": "HealthProfileService.GetPairedDevice"}
 _USER = r"^/v4/users/(?P<user>[^/:]+)"
 _POINTS = re.compile(_USER + r"/dataTypes/(?P<type>[^/:]+)/dataPoints(?::(?P<verb>[A-Za-z]+))?$")
 _POINT = re.compile(_USER + r"/dataTypes/(?P<type>[^/:]+)/dataPoints/(?P<id>[^/:]+)(?::(?P<verb>[A-Za-z]+))?$")
-_ACCOUNT = re.compile(_USER + r"/(?P<what>identity|settings|profile)$")
+_ACCOUNT = re.compile(_USER + r"/(?P<what>identity|settings|profile|irnProfile)$")
 _DEVICES = re.compile(_USER + r"/pairedDevices(?:/(?P<id>[^/:]+))?$")
 _COLLECTION_VERBS = {("GET", None): "list", ("POST", None): "create", ("GET", "reconcile"): "reconcile",
                      ("POST", "rollUp"): "rollUp", ("POST", "dailyRollUp"): "dailyRollUp",
@@ -69,7 +72,7 @@ def route(method: str, path: str) -> tuple[str, str, dict[str, str]] | None:
         return (m.group("type"), name, m.groupdict()) if name else None
     if (m := _ACCOUNT.match(path)) and method == "GET":
         what = m.group("what")
-        return what, "get" + what.capitalize(), m.groupdict()
+        return what, "get" + what[0].upper() + what[1:], m.groupdict()
     if (m := _DEVICES.match(path)) and method == "GET":
         return "pairedDevices", "pairedDevices.get" if m.group("id") else "pairedDevices.list", m.groupdict()
     return None
@@ -159,7 +162,8 @@ class Simulator:
         if alt not in ("json", "media", "proto") or (alt != "json" and name != "exportExerciseTcx"):
             raise invalid_argument(f"Unsupported alt={alt} for this method.")
         self._check_scope(name, type_id, access.scopes, rpc)
-        if name in ("getIdentity", "getSettings", "getProfile", "pairedDevices.list", "pairedDevices.get"):
+        if name in ("getIdentity", "getSettings", "getProfile", "getIrnProfile", "pairedDevices.list",
+                    "pairedDevices.get"):
             result = self._account(name, persona, segment, groups, query)
         else:
             result = self._data(name, type_id, persona, groups, query, body, alt)
@@ -178,6 +182,8 @@ class Simulator:
             needed = {SCOPE + "settings.readonly"}
         elif name == "getProfile":
             needed = {SCOPE + "profile.readonly"}
+        elif name == "getIrnProfile":
+            needed = {SCOPE + "irn.readonly"}
         elif name == "getIdentity":
             if not any(s.startswith(SCOPE) for s in granted):
                 raise scope_insufficient(rpc)
@@ -202,6 +208,8 @@ class Simulator:
             return users.settings(self.cohort, persona, segment)
         if name == "getProfile":
             return users.profile(self.cohort, persona, segment)
+        if name == "getIrnProfile":
+            return {"name": f"users/{segment}/irnProfile"}  # never enrolled: every boolean is false
         if name == "pairedDevices.get":
             return users.get_device(self.cohort, persona, segment, groups["id"])
         return users.list_devices(self.cohort, persona, segment, query)
@@ -217,7 +225,8 @@ class Simulator:
                        body, self.control.faults.reject_sleep_filters)
         if name in ("list", "reconcile"):
             if type_id not in known and type_id not in OTHER_POINT_TYPES:
-                raise invalid_argument(f"Data type {type_id} has no data points.", "INVALID_PARENT_DATA_TYPE_COLLECTION")
+                raise invalid_argument(f"Data type {type_id} has no data points.",
+                                       "INVALID_PARENT_DATA_TYPE_COLLECTION")
             return dp.list_points(call, reconciled=name == "reconcile")
         if name == "rollUp":
             return dp.rollup(call)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -49,7 +50,10 @@ def _unsupported(path_id: str, method: str) -> ApiError:
     return invalid_argument(f"Data type {path_id} does not support {method}.", "INVALID_PARENT_DATA_TYPE_COLLECTION")
 
 
-def _paged(call: Call, key: str, items_of, default: int, maximum: int, raw_size: Any, token: str,  # type: ignore[no-untyped-def]
+Items = Callable[[int, int], tuple[list[dict[str, Any]], bool]]  # (offset, size) -> (items, more follow)
+
+
+def _paged(key: str, items_of: Items, default: int, maximum: int, raw_size: Any, token: str,
            fingerprint: dict[str, Any]) -> dict[str, Any]:
     size = q.page_size(raw_size, default, maximum)
     offset = q.read_token(token, fingerprint) if token else 0
@@ -86,7 +90,7 @@ def list_points(call: Call, reconciled: bool) -> dict[str, Any]:
         page, more = q.page(chunks, offset, size)
         return [q.render(p, dt, s, i, reconciled) for s, i in page], more
 
-    return _paged(call, "dataPoints", items_of, 25 if session else 1440, 25 if session else 10000,
+    return _paged("dataPoints", items_of, 25 if session else 1440, 25 if session else 10000,
                   call.params.get("pageSize"), call.params.get("pageToken", ""), fingerprint)
 
 
@@ -181,7 +185,7 @@ def rollup(call: Call) -> dict[str, Any]:
         windows = roll_up(call.store, call.persona, dt, start, end, int(window), sources)
         return windows[offset:offset + size], offset + size < len(windows)
 
-    return _paged(call, "rollupDataPoints", items_of, 1440, 10000, data.get("pageSize"),
+    return _paged("rollupDataPoints", items_of, 1440, 10000, data.get("pageSize"),
                   str(data.get("pageToken", "")), _fingerprint(call, "rollUp", data))
 
 
@@ -223,5 +227,5 @@ def daily_rollup(call: Call) -> dict[str, Any]:
         windows = daily_roll_up(call.store, call.persona, dt, first, end, days, sources)
         return windows[offset:offset + size], offset + size < len(windows)
 
-    return _paged(call, "rollupDataPoints", items_of, limit, limit, data.get("pageSize"),
+    return _paged("rollupDataPoints", items_of, limit, limit, data.get("pageSize"),
                   str(data.get("pageToken", "")), _fingerprint(call, "dailyRollUp", data))

@@ -39,7 +39,7 @@ def zone_bounds(p: Persona) -> tuple[int, int, int, int]:
     return tuple(round(p.resting_hr + f * reserve) for f in (0.30, 0.40, 0.60, 0.85))  # type: ignore[return-value]
 
 
-@dataclass
+@dataclass(frozen=True)
 class DayFrame:
     """Minute arrays for [start, start + 60 * n) of one civil day."""
 

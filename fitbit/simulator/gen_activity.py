@@ -5,7 +5,8 @@ Shapes (discovery 20261030): ``steps.count``, ``distance.millimeters``, ``floors
 with no ``count``, the documented "true zero"); ``activeZoneMinutes`` per in-zone minute;
 ``activeMinutesByActivityLevel`` per active minute; ``sedentaryPeriod`` and ``timeInHeartRateZone``
 as runs of minutes. ``total-calories`` has no DataPoint schema: its per-minute series exists only
-for rollups. ``measure`` functions give rollups the numbers behind each record.
+for rollups. Each builder sets ``series.numbers``: the values rollups sum, read straight from the
+model arrays so a 14-day rollup never builds JSON dicts.
 """
 
 from __future__ import annotations

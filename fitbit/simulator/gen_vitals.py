@@ -67,7 +67,8 @@ def _daily(dd: DayData, value: dict[str, Any] | None) -> Series:
 
 def build_daily_resting_heart_rate(dd: DayData) -> Series:
     rng = dd.rng("resting-hr")
-    hard = any(w.kind in ("RUNNING", "OUTDOOR_BIKE") for w in dd.store.plan(dd.persona, dd.day - timedelta(days=1)).workouts)
+    yesterday = dd.store.plan(dd.persona, dd.day - timedelta(days=1))
+    hard = any(w.kind in ("RUNNING", "OUTDOOR_BIKE") for w in yesterday.workouts)
     bpm = dd.persona.resting_hr + rng.randint(-2, 2) + (1 if hard else 0)
     method = "WITH_SLEEP" if dd.plan.main_sleep else "ONLY_WITH_AWAKE_DATA"
     return _daily(dd, {"beatsPerMinute": str(bpm), "dailyRestingHeartRateMetadata": {"calculationMethod": method}})

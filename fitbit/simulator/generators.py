@@ -87,7 +87,8 @@ GENERATORS: dict[str, Generator] = {g.path_id: g for g in (
     Generator("time-in-heart-rate-zone", act.build_time_in_heart_rate_zone,
               RollupSpec("clip", _zones, _zone_slot, 4)),
     Generator("heart-rate", vit.build_heart_rate, RollupSpec("heart", lambda tot: {
-        "beatsPerMinuteMin": float(tot[0]), "beatsPerMinuteAvg": round(tot[1], 2), "beatsPerMinuteMax": float(tot[2])})),
+        "beatsPerMinuteMin": float(tot[0]), "beatsPerMinuteAvg": round(tot[1], 2),
+        "beatsPerMinuteMax": float(tot[2])})),
     Generator("daily-resting-heart-rate", vit.build_daily_resting_heart_rate),
     Generator("daily-heart-rate-zones", vit.build_daily_heart_rate_zones),
     Generator("heart-rate-variability", vit.build_heart_rate_variability),

@@ -19,7 +19,7 @@ from typing import Any
 
 from fitbit.catalogue import DataType
 from fitbit.simulator.cohort import Persona
-from fitbit.simulator.errors import ApiError, invalid_argument
+from fitbit.simulator.errors import invalid_argument
 from fitbit.simulator.filters import TimeFilter
 from fitbit.simulator.series import ALL_SOURCES, WEARABLE_SOURCES, HeartSeries, Series
 from fitbit.simulator.store import DataStore
@@ -183,6 +183,3 @@ def page_size(raw: Any, default: int, maximum: int) -> int:
     if size < 0:
         raise invalid_argument("pageSize must not be negative.")
     return min(size, maximum)
-
-
-__all__ = ["ApiError", "parse_family", "select", "page", "render", "make_token", "read_token", "page_size"]

@@ -1,11 +1,17 @@
 """rollUp (UTC windows) and dailyRollUp (civil days) over the reconciled records of a type.
 
-Facts (discovery 20261030, aggregate-data guide): rollups aggregate reconciled points from all
-sources minus off-wrist time; windows without data are absent; windows come back newest first;
-the last window is truncated at the range end; dailyRollUp windows are closed-open civil days and
-the start must be window-aligned. Decided here: ``dailyRollUp`` with ``start == end`` means that one
-day (an official example does this); types with true zeros (catalogue ``true_zeros``) report a worn
-window without points as zero sums ("0"), and every sum is emitted even when zero.
+Facts (discovery 20261030, aggregate-data guide, checked 2026-11-23): rollups aggregate reconciled
+points from all sources minus off-wrist time; windows without data are absent; windows come back
+newest first; the last window is truncated at the range end; dailyRollUp windows are closed-open
+civil days and the start must be window-aligned.
+
+Decided here (the API does not say):
+- ``dailyRollUp`` with ``start == end`` means that one day (an official example does this);
+- a count (steps, AZM credits, ...) belongs to the window holding its record's start; durations
+  (sedentary, time in zone) are clipped to each window by overlap;
+- types with true zeros (catalogue ``true_zeros``) report a worn window without points as zero sums,
+  and every sum is emitted even when zero (``"countSum": "0"``); with windows under a minute, a worn
+  minute marks only the window its start falls in.
 
 Because records are summed exactly as ``reconcile`` returns them, the sum of reconciled
 ``steps.count`` over a civil day equals that day's ``countSum`` (and likewise for every summed type).
@@ -13,7 +19,7 @@ Because records are summed exactly as ``reconcile`` returns them, the sum of rec
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, timedelta
 from typing import Any
 
@@ -26,6 +32,8 @@ from fitbit.simulator.store import DataStore
 from fitbit.simulator.timefmt import civil_dict, naive_midnight, rfc3339
 
 Acc = dict[int, list[Any]]
+BucketOf = Callable[[int], int]  # instant -> window number
+BoundsOf = Callable[[int], tuple[int, int]]  # window number -> [start, end) instants
 
 
 def _records(series: Series, lo: int, hi: int, sources: frozenset[int], by_overlap: bool) -> Iterable[int]:
@@ -75,7 +83,7 @@ def _value(spec: RollupSpec, slot: list[Any]) -> dict[str, Any]:
 
 
 def _aggregate(store: DataStore, p: Persona, dt: DataType, start: int, end: int, sources: frozenset[int],
-               bucket_of, bounds_of, day_key=None) -> Acc:  # type: ignore[no-untyped-def]
+               bucket_of: BucketOf, bounds_of: BoundsOf, day_key: Callable[[date], int] | None = None) -> Acc:
     """Accumulate reconciled records of [start, end) into buckets.
 
     UTC windows key records by ``bucket_of(instant)``; civil-day windows (``day_key`` given) key a whole
@@ -118,7 +126,7 @@ def _aggregate(store: DataStore, p: Persona, dt: DataType, start: int, end: int,
     return acc
 
 
-def _heart_into(acc: Acc, heart: HeartSeconds, start: int, end: int, bucket_of, bounds_of,  # type: ignore[no-untyped-def]
+def _heart_into(acc: Acc, heart: HeartSeconds, start: int, end: int, bucket_of: BucketOf, bounds_of: BoundsOf,
                 fixed: int | None) -> None:
     """Whole minutes inside one window use the precomputed minute aggregates; edges go per second."""
     frame = heart.frame

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from fitbit.catalogue import DATA_TYPES, DataType
+from fitbit.simulator import default_scopes
 from fitbit.simulator.generators import GENERATORS
 from tests.conftest import Api
 from tests.discovery_contract import assert_valid, match_request
@@ -134,10 +135,11 @@ def test_the_catalogue_reads_are_a_subset_of_what_the_contract_tests_cover() -> 
     ("/v4/users/me/settings", "health.users.getSettings", "Settings"),
     ("/v4/users/me/profile", "health.users.getProfile", "Profile"),
     ("/v4/users/me/pairedDevices", "health.users.pairedDevices.list", "ListPairedDevicesResponse"),
+    ("/v4/users/me/irnProfile", "health.users.getIrnProfile", "IrnProfile"),
 ])
 @pytest.mark.parametrize("user", USERS)
 def test_account_answers_validate_against_discovery(sim, user: str, path: str, method_id: str, schema: str) -> None:
-    api = Api(sim, user)
+    api = Api(sim, user, (*default_scopes(), "https://www.googleapis.com/auth/googlehealth.irn.readonly"))
     data = _checked(api, api.get(path), method_id, schema)
     if schema == "ListPairedDevicesResponse":
         device = data["pairedDevices"][0]["name"].rsplit("/", 1)[-1]

@@ -139,9 +139,9 @@ def test_gps_exercises_export_a_track_that_matches_their_summary(sim) -> None:
             assert api.get(f"/v4/users/me/dataTypes/exercise/dataPoints/{point}").json() == item
             if ex["exerciseType"] == "RUNNING":
                 start, end = _span(ex["interval"])
-                pauses = list(zip(
-                    [parse_rfc3339(e["eventTime"]) for e in ex["exerciseEvents"] if e["exerciseEventType"] == "PAUSE"],
-                    [parse_rfc3339(e["eventTime"]) for e in ex["exerciseEvents"] if e["exerciseEventType"] == "RESUME"]))
+                events = {kind: [parse_rfc3339(e["eventTime"]) for e in ex["exerciseEvents"]
+                                 if e["exerciseEventType"] == kind] for kind in ("PAUSE", "RESUME")}
+                pauses = list(zip(events["PAUSE"], events["RESUME"]))
                 assert parse_duration(ex["activeDuration"]) == end - start - sum(b - a for a, b in pauses)
                 f = (f'steps.interval.start_time >= "{ex["interval"]["startTime"]}" AND '
                      f'steps.interval.start_time < "{ex["interval"]["endTime"]}"')
@@ -160,6 +160,19 @@ def test_gps_exercises_export_a_track_that_matches_their_summary(sim) -> None:
                 metres = float(tcx.rsplit("<DistanceMeters>", 1)[1].split("<")[0])
                 assert metres * 1000 == pytest.approx(ex["metricsSummary"]["distanceMillimeters"], abs=100)
     assert found == 2
+
+
+def test_sessions_without_gps_export_track_points_only_as_partial_data(sim) -> None:
+    api = Api(sim, "user1")
+    items = api.get("/v4/users/me/dataTypes/exercise/dataPoints").json()["dataPoints"]
+    walk = next(i for i in items if not i["exercise"]["exerciseMetadata"].get("hasGps"))
+    path = f"/v4/users/me/dataTypes/exercise/dataPoints/{walk['name'].rsplit('/', 1)[-1]}:exportExerciseTcx"
+    lap_only = api.get(path, alt="media").text
+    partial = api.get(path, alt="media", partialData="true").text
+    assert "<Lap " in lap_only and "<Trackpoint>" not in lap_only
+    assert "<Trackpoint>" in partial and "<Position>" not in partial and "<HeartRateBpm>" in partial
+    steps = api.get("/v4/users/me/dataTypes/steps/dataPoints/123")
+    assert steps.status_code == 400, "only identifiable types support get"
 
 
 def test_weight_and_body_fat_come_from_a_scale_some_mornings(sim) -> None:

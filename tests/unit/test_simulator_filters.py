@@ -31,7 +31,8 @@ CIVIL = "steps.interval.civil_start_time"
     ("steps", f"{CIVIL} >=", "INVALID_DATA_POINT_FILTER_UNEXPECTED_END_OF_INPUT"),
     ("steps", f'{CIVIL} >= "2026-11-01" {CIVIL}', "INVALID_DATA_POINT_FILTER_UNEXPECTED_TOKEN"),
     ("steps", f'{CIVIL} >= "2026-11-01" ; x', "INVALID_DATA_POINT_FILTER_SYNTAX"),
-    ("exercise", 'exercise.interval.start_time >= "2026-11-01T00:00:00Z"', "INVALID_DATA_POINT_FILTER_DATA_TYPE_MEMBER"),
+    ("exercise", 'exercise.interval.start_time >= "2026-11-01T00:00:00Z"',
+     "INVALID_DATA_POINT_FILTER_DATA_TYPE_MEMBER"),
     ("sleep", 'sleep.interval.civil_start_time >= "2026-11-01"', "INVALID_DATA_POINT_FILTER_DATA_TYPE_MEMBER"),
     ("daily-resting-heart-rate", 'daily_resting_heart_rate.date >= "2026-11-01T00:00:00"',
      "INVALID_DATA_POINT_FILTER_RESTRICTION_COMPARABLE"),
@@ -96,7 +97,8 @@ def test_exercise_and_daily_types_filter_on_their_own_members(sim) -> None:
 def test_the_reject_sleep_filters_knob_rejects_every_sleep_filter() -> None:
     sim = Simulator(SimConfig(users=1, days=2, faults={"reject_sleep_filters": True}))
     api = Api(sim)
-    response = api.get("/v4/users/me/dataTypes/sleep/dataPoints", filter='sleep.interval.end_time >= "2026-11-01T00:00:00Z"')
+    response = api.get("/v4/users/me/dataTypes/sleep/dataPoints",
+                       filter='sleep.interval.end_time >= "2026-11-01T00:00:00Z"')
     assert response.status_code == 400
     assert response.json()["error"]["details"][0]["reason"] == "INVALID_DATA_POINT_FILTER"
     assert api.get("/v4/users/me/dataTypes/sleep/dataPoints").status_code == 200

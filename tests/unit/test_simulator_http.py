@@ -53,7 +53,7 @@ def test_unknown_paths_and_wrong_verbs_are_html_404s(live) -> None:
         assert "was not found on this server" in response.text
 
 
-def test_two_simulators_with_the_same_seed_answer_byte_identically(live) -> None:
+def test_two_simulators_with_the_same_seed_answer_byte_identically() -> None:
     requests_to_make = [
         ("GET", STEPS + "?" + "pageSize=300&filter=" + requests.utils.quote(DAY), None),
         ("GET", "/v4/users/me/dataTypes/heart-rate/dataPoints?pageSize=500", None),
@@ -62,16 +62,18 @@ def test_two_simulators_with_the_same_seed_answer_byte_identically(live) -> None
         ("POST", "/v4/users/me/dataTypes/heart-rate/dataPoints:rollUp",
          {"range": {"startTime": "2026-11-01T00:00:00Z", "endTime": "2026-11-02T00:00:00Z"}, "windowSize": "300s"}),
     ]
-    with running_simulator(users=3, days=7, seed=1) as twin, running_simulator(users=3, days=7, seed=2) as other:
+    knobs = {"users": 2, "days": 7, "sleep_processing_seconds": 0}
+    with running_simulator(seed=1, **knobs) as one, running_simulator(seed=1, **knobs) as twin, \
+            running_simulator(seed=2, **knobs) as other:
         for method, path, body in requests_to_make:
-            a = requests.request(method, live.base_url + path, json=body, headers=_auth(live), timeout=30)
+            a = requests.request(method, one.base_url + path, json=body, headers=_auth(one), timeout=30)
             b = requests.request(method, twin.base_url + path, json=body, headers=_auth(twin), timeout=30)
             c = requests.request(method, other.base_url + path, json=body, headers=_auth(other), timeout=30)
             assert a.status_code == 200 and a.content == b.content, path
             assert a.content != c.content, f"seed 2 must differ from seed 1: {path}"
-    in_process = Api(Simulator(SimConfig(users=3, days=7, seed=1)))
-    assert in_process.get(STEPS, pageSize=300, filter=DAY).content == \
-        requests.get(live.base_url + STEPS, params={"pageSize": 300, "filter": DAY}, headers=_auth(live)).content
+        in_process = Api(Simulator(SimConfig(seed=1, **knobs)))
+        assert in_process.get(STEPS, pageSize=300, filter=DAY).content == \
+            requests.get(one.base_url + STEPS, params={"pageSize": 300, "filter": DAY}, headers=_auth(one)).content
 
 
 def test_the_quota_is_300_requests_per_minute_per_user_with_retry_after() -> None:
@@ -144,3 +146,13 @@ def test_the_in_process_adapter_is_a_real_requests_transport() -> None:
     cohort = requests.Session()
     cohort.mount(SIM_BASE_URL, api.adapter)
     assert [u["user"] for u in cohort.get(SIM_BASE_URL + "/_admin/cohort").json()["users"]] == ["user1"]
+
+
+def test_partial_responses_follow_the_fields_mask() -> None:
+    api = Api(Simulator(SimConfig(users=1, days=1)))
+    trimmed = api.get(STEPS, pageSize=3, fields="dataPoints(steps(interval/startTime)),nextPageToken").json()
+    assert set(trimmed) == {"dataPoints", "nextPageToken"}
+    assert all(set(p) == {"steps"} and set(p["steps"]) == {"interval"} and set(p["steps"]["interval"]) == {"startTime"}
+               for p in trimmed["dataPoints"])
+    assert api.get("/v4/users/me/identity", fields="healthUserId").json().keys() == {"healthUserId"}
+    assert api.get(STEPS, fields="dataPoints(steps").status_code == 400

@@ -27,8 +27,10 @@ SUMMED = {
                    "PEAK": int(r["sumInPeakHeartZone"])}),
     "active-minutes": (
         lambda v: {a["activityLevel"]: int(a["activeMinutes"]) for a in v["activeMinutesByActivityLevel"]},
-        lambda r: {a["activityLevel"]: int(a["activeMinutesSum"]) for a in r.get("activeMinutesRollupByActivityLevel", [])}),
-    "sedentary-period": (lambda v: {"s": _seconds(v["interval"])}, lambda r: {"s": int(parse_duration(r["durationSum"]))}),
+        lambda r: {a["activityLevel"]: int(a["activeMinutesSum"])
+                   for a in r.get("activeMinutesRollupByActivityLevel", [])}),
+    "sedentary-period": (lambda v: {"s": _seconds(v["interval"])},
+                         lambda r: {"s": int(parse_duration(r["durationSum"]))}),
     "time-in-heart-rate-zone": (
         lambda v: {v["heartRateZoneType"]: _seconds(v["interval"])},
         lambda r: {z["heartRateZone"]: int(parse_duration(z["duration"])) for z in r.get("timeInHeartRateZones", [])}),
