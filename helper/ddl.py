@@ -10,7 +10,7 @@ import logging
 
 import sqlglot
 
-from fitbit.catalogue import TableSpec
+from fitbit.catalogue import Column, TableSpec
 
 # sqlglot warns that DuckDB has no PARTITION BY / CLUSTER BY / OPTIONS; dropping them is intended.
 logging.getLogger("sqlglot").setLevel(logging.ERROR)
@@ -49,12 +49,17 @@ def version_column(table: TableSpec) -> str:
 
 
 def merge(table: TableSpec, dataset: str, staging: str | None = None) -> str:
-    """MERGE the staging table into the table by natural key; a newer fetch wins, a replay changes nothing."""
+    """MERGE the staging table into the table by natural key.
+
+    A newer fetch whose values differ updates the row in place; an older fetch, a replay, or a re-fetch
+    with the same values changes nothing (not even the lineage columns).
+    """
     staging = staging or table.name + STAGING_SUFFIX
     version = version_column(table)
     keys = ", ".join(table.key)
     on = " AND ".join(f"T.{k} = S.{k}" for k in table.key)
     updates = ", ".join(f"{c} = S.{c}" for c in table.column_names if c not in table.key)
+    changed = " OR ".join(_distinct(c) for c in table.columns if c.name not in (*table.key, *LINEAGE_ONLY))
     cols = ", ".join(table.column_names)
     values = ", ".join(f"S.{c}" for c in table.column_names)
     return (
@@ -62,9 +67,20 @@ def merge(table: TableSpec, dataset: str, staging: str | None = None) -> str:
         f"USING (SELECT * FROM `{dataset}.{staging}` "
         f"QUALIFY ROW_NUMBER() OVER (PARTITION BY {keys} ORDER BY {version} DESC, raw_object DESC) = 1) S\n"
         f"ON {on}\n"
-        f"WHEN MATCHED AND S.{version} >= T.{version} THEN UPDATE SET {updates}\n"
+        f"WHEN MATCHED AND S.{version} >= T.{version} AND ({changed}) THEN UPDATE SET {updates}\n"
         f"WHEN NOT MATCHED THEN INSERT ({cols}) VALUES ({values})"
     )
+
+
+# Columns that say where a value came from, not what it is: a newer fetch with the same values leaves the row
+# (and so its lineage, pointing at the object that first produced the values) untouched.
+LINEAGE_ONLY = ("raw_object", "fetched_at", "loaded_at", "processed_at")
+
+
+def _distinct(column: Column) -> str:
+    if column.type == "JSON":  # JSON has no equality in BigQuery: compare its canonical text
+        return f"TO_JSON_STRING(T.{column.name}) IS DISTINCT FROM TO_JSON_STRING(S.{column.name})"
+    return f"T.{column.name} IS DISTINCT FROM S.{column.name}"
 
 
 def to_duckdb(sql: str) -> str:

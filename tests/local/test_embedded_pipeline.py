@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 import requests
 
-from fitbit.client import daily_roll_up_call
 from helper import demo
 from helper.compose import client_factory
 from helper.events import PUBSUB_EVENT, RunTrigger, pubsub_event_data
 from helper.local_runtime import LocalRuntime
 from helper.queue import Delivery, utc_now
+from tests.ground_truth import INTRADAY, SUMMED, daily_rollup_truth
 from helper.summary import summarise
 
 pytestmark = pytest.mark.slow
@@ -29,19 +29,6 @@ END = demo.DEFAULT_END_DATE
 START = END - timedelta(days=DAYS - 1)
 DAYS_RANGE = [START + timedelta(days=i) for i in range(DAYS)]
 PARTICIPANTS = [f"user{i}" for i in range(1, USERS + 1)]
-# (data type, warehouse table, warehouse column, rollup field) for every summed type.
-SUMMED = [
-    ("steps", "steps_daily", "steps", "countSum"),
-    ("distance", "distance_daily", "distance_mm", "millimetersSum"),
-    ("floors", "floors_daily", "floors", "countSum"),
-    ("total-calories", "total_calories_daily", "calories_kcal", "kcalSum"),
-    ("active-zone-minutes", "active_zone_minutes_daily", "fat_burn_minutes", "sumInFatBurnHeartZone"),
-    ("active-zone-minutes", "active_zone_minutes_daily", "cardio_minutes", "sumInCardioHeartZone"),
-    ("active-zone-minutes", "active_zone_minutes_daily", "peak_minutes", "sumInPeakHeartZone"),
-]
-INTRADAY = [("steps_daily", "steps", "steps_intraday", "steps"),
-            ("distance_daily", "distance_mm", "distance_intraday", "distance_mm"),
-            ("floors_daily", "floors", "floors_intraday", "floors")]
 
 
 @pytest.fixture(scope="module")
@@ -57,17 +44,7 @@ def demo_run(tmp_path_factory):
 def _truth(runtime: LocalRuntime, participant: str, data_type: str) -> dict[date, dict]:
     """The simulator's own dailyRollUp for every day, fetched independently of the pipeline."""
     client, _ = client_factory(runtime.adapters)(participant)
-    page = client.execute(daily_roll_up_call(data_type, start=START, end=END + timedelta(days=1)))
-    out = {}
-    for item in page.items:
-        d = item["civilStartTime"]["date"]
-        out[date(d["year"], d["month"], d["day"])] = item.get(_key(data_type), {})
-    return out
-
-
-def _key(data_type: str) -> str:
-    head, *rest = data_type.split("-")
-    return head + "".join(p.capitalize() for p in rest)
+    return daily_rollup_truth(client, data_type, START, END)
 
 
 def _warehouse(runtime):
@@ -101,13 +78,27 @@ def test_daily_totals_equal_the_simulators_daily_rollup_for_every_participant_an
     assert compared >= USERS * (DAYS - 1)
 
 
-@pytest.mark.parametrize(("daily", "daily_col", "intraday", "intraday_col"), INTRADAY, ids=lambda x: str(x))
-def test_reconciled_minutes_sum_to_the_daily_totals(demo_run, daily, daily_col, intraday, intraday_col):
+@pytest.mark.parametrize(("daily", "intraday", "column"), INTRADAY, ids=lambda x: str(x))
+def test_reconciled_minutes_sum_to_the_daily_totals(demo_run, daily, intraday, column):
     runtime, _, _ = demo_run
     mismatches = _warehouse(runtime).query(
-        f"SELECT d.participant_id, d.civil_date, d.{daily_col}, i.total FROM {daily} d "
-        f"LEFT JOIN (SELECT participant_id, civil_date, SUM({intraday_col}) AS total FROM {intraday} "
-        f"GROUP BY 1, 2) i USING (participant_id, civil_date) WHERE d.{daily_col} != COALESCE(i.total, 0)")
+        f"SELECT d.participant_id, d.civil_date, d.{column}, i.total FROM {daily} d "
+        f"LEFT JOIN (SELECT participant_id, civil_date, SUM({column}) AS total FROM {intraday} "
+        f"GROUP BY 1, 2) i USING (participant_id, civil_date) WHERE d.{column} != COALESCE(i.total, 0)")
+    assert mismatches == []
+
+
+def test_active_zone_minute_credits_sum_to_the_daily_totals_per_zone(demo_run):
+    runtime, _, _ = demo_run
+    mismatches = _warehouse(runtime).query(
+        "SELECT d.participant_id, d.civil_date FROM active_zone_minutes_daily d LEFT JOIN ("
+        "  SELECT participant_id, civil_date,"
+        "    SUM(IF(heart_rate_zone = 'FAT_BURN', active_zone_minutes, 0)) AS fat_burn,"
+        "    SUM(IF(heart_rate_zone = 'CARDIO', active_zone_minutes, 0)) AS cardio,"
+        "    SUM(IF(heart_rate_zone = 'PEAK', active_zone_minutes, 0)) AS peak"
+        "  FROM active_zone_minutes_intraday GROUP BY 1, 2) i USING (participant_id, civil_date) "
+        "WHERE d.fat_burn_minutes != COALESCE(i.fat_burn, 0) OR d.cardio_minutes != COALESCE(i.cardio, 0) "
+        "OR d.peak_minutes != COALESCE(i.peak, 0)")
     assert mismatches == []
 
 

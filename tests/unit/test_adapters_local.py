@@ -100,3 +100,21 @@ def test_json_columns_and_timestamps_load(warehouse):
     warehouse.stage(PROCESSING_LOG_TABLE, [row], "o")
     warehouse.flush()
     assert warehouse.query("SELECT CAST(JSON_EXTRACT(row_counts, '$.steps_intraday') AS INT64) FROM processing_log") == [(3,)]
+
+
+def test_a_newer_fetch_with_the_same_values_leaves_the_row_and_its_lineage_alone(warehouse):
+    table = table_spec("sleep", "list")
+    base = {c: None for c in table.column_names}
+    base.update(participant_id="u", civil_date="2026-11-01", data_point_name="users/1/dataTypes/sleep/dataPoints/9",
+                start_time="2026-10-31T22:00:00Z", stages=[{"type": "LIGHT"}], processed=True, minutes_asleep=400,
+                parser_version="t")
+    first = dict(base, raw_object="first", fetched_at="2026-11-01T08:00:00Z", loaded_at="2026-11-01T08:00:00Z")
+    warehouse.stage(table, [first], "first")
+    warehouse.flush()
+    warehouse.stage(table, [dict(first, raw_object="second", fetched_at="2026-11-02T08:00:00Z")], "second")
+    warehouse.flush()
+    assert warehouse.query("SELECT raw_object, minutes_asleep FROM sleep_sessions") == [("first", 400)]
+    revised = dict(first, raw_object="third", fetched_at="2026-11-03T08:00:00Z", stages=[{"type": "DEEP"}])
+    warehouse.stage(table, [revised], "third")
+    warehouse.flush()
+    assert warehouse.query("SELECT raw_object, COUNT(*) OVER () FROM sleep_sessions") == [("third", 1)]

@@ -1,0 +1,43 @@
+"""Ground truth for end-to-end tests, derived from the catalogue (a new summed type is checked the day
+it is declared): which warehouse column must equal which field of the simulator's own dailyRollUp."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import NamedTuple
+
+from fitbit.catalogue import DATA_TYPES
+from fitbit.client import HealthClient, daily_roll_up_call
+
+
+class SummedColumn(NamedTuple):
+    data_type: str
+    table: str
+    column: str
+    rollup_field: str
+
+
+class IntradayPair(NamedTuple):
+    daily_table: str
+    intraday_table: str
+    column: str
+
+
+SUMMED = [SummedColumn(dt.path_id, dt.daily_read.table, c.name, c.path)
+          for dt in DATA_TYPES if dt.summed_daily and dt.daily_read for c in dt.daily_read.columns]
+# Daily totals whose intraday (reconciled) column has the same name: the minutes must sum to the day.
+INTRADAY = [IntradayPair(dt.daily_read.table, r.table, c.name)
+            for dt in DATA_TYPES if dt.summed_daily and dt.daily_read
+            for r in dt.reads if r.method == "reconcile"
+            for c in r.columns if c.name in {d.name for d in dt.daily_read.columns}]
+
+
+def daily_rollup_truth(client: HealthClient, data_type: str, start: date, end: date) -> dict[date, dict]:
+    """The simulator's dailyRollUp value object per civil day in [start, end], fetched over HTTP."""
+    json_key = next(dt.json_key for dt in DATA_TYPES if dt.path_id == data_type)
+    truth: dict[date, dict] = {}
+    for page in client.pages(daily_roll_up_call(data_type, start=start, end=end + timedelta(days=1))):
+        for item in page.items:
+            d = item["civilStartTime"]["date"]
+            truth[date(d["year"], d["month"], d["day"])] = item.get(json_key, {})
+    return truth
