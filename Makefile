@@ -5,13 +5,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help demo report test test-fast sql check-sql clean
+.PHONY: help demo report test test-fast sql check-sql bench clean
 
 help:
 	@echo "make demo       run the daily job + 14-day history on the embedded default (simulator, DuckDB)"
 	@echo "make report     write the cohort report (one HTML file) from the demo warehouse's views"
 	@echo "make test       install and run the test suite with coverage"
 	@echo "make sql        regenerate bigquery_sql/ from the catalogue"
+	@echo "make bench      benchmarks (issue #7): JSON lines on stdout, a summary on stderr; a few minutes"
 	@echo "make clean      remove .state/ and build outputs"
 
 $(STAMP): requirements.txt requirements-dev.txt
@@ -37,6 +38,11 @@ sql: $(STAMP)
 
 check-sql: $(STAMP)
 	$(BIN)/python scripts/create_sql_files.py --check
+
+# pandas (the baseline) is installed here only: it is no dependency of the pipeline.
+bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -r requirements-bench.txt
+	$(BIN)/python -m benchmarks --json
 
 clean:
 	rm -rf .state dist .pytest_cache .coverage coverage.xml

@@ -16,15 +16,21 @@ if TYPE_CHECKING:
     from fitbit.parse import PageContext, Row
 
 NS = {"t": "http://www.garmin.com/xmlschemas/TrainingCenterDatabase/v2"}
+# Paths in Clark notation ({namespace}tag): ElementPath then skips expanding prefixes on every call.
+_T = "{" + NS["t"] + "}"
+TRACKPOINTS = f".//{_T}Trackpoint"
+TIME, ALTITUDE, DISTANCE = _T + "Time", _T + "AltitudeMeters", _T + "DistanceMeters"
+LATITUDE, LONGITUDE = f"{_T}Position/{_T}LatitudeDegrees", f"{_T}Position/{_T}LongitudeDegrees"
+HEART_RATE = f"{_T}HeartRateBpm/{_T}Value"
 
 
 def _float(node: Any, path: str) -> float | None:
-    found = node.find(path, NS)
+    found = node.find(path)
     return float(found.text) if found is not None and found.text else None
 
 
 def parse_tcx(ctx: PageContext, body: bytes | str) -> list[Row]:
-    from fitbit.parse import PARSER_VERSION, _iso_utc, parse_instant
+    from fitbit.parse import PARSER_VERSION, utc_text
 
     try:
         root = ET.fromstring(body)
@@ -33,20 +39,22 @@ def parse_tcx(ctx: PageContext, body: bytes | str) -> list[Row]:
     if not ctx.data_point:
         raise UnexpectedResponse("TCX page without its exercise data point")
     rows: list[Row] = []
-    for point in root.iterfind(".//t:Trackpoint", NS):
-        stamp = point.find("t:Time", NS)
+    day = ctx.civil_date.isoformat() if ctx.civil_date else None
+    point_time = utc_text()
+    for point in root.iterfind(TRACKPOINTS):
+        stamp = point.find(TIME)
         if stamp is None or not stamp.text:
             continue
-        hr = _float(point, "t:HeartRateBpm/t:Value")
+        hr = _float(point, HEART_RATE)
         rows.append({
             "participant_id": ctx.participant,
-            "civil_date": ctx.civil_date.isoformat() if ctx.civil_date else None,
+            "civil_date": day,
             "data_point_name": ctx.data_point,
-            "point_time": _iso_utc(parse_instant(stamp.text)),
-            "latitude": _float(point, "t:Position/t:LatitudeDegrees"),
-            "longitude": _float(point, "t:Position/t:LongitudeDegrees"),
-            "altitude_m": _float(point, "t:AltitudeMeters"),
-            "distance_m": _float(point, "t:DistanceMeters"),
+            "point_time": point_time(stamp.text),
+            "latitude": _float(point, LATITUDE),
+            "longitude": _float(point, LONGITUDE),
+            "altitude_m": _float(point, ALTITUDE),
+            "distance_m": _float(point, DISTANCE),
             "heart_rate_bpm": int(hr) if hr is not None else None,
             "raw_object": ctx.raw_object,
             "parser_version": PARSER_VERSION,
