@@ -29,7 +29,7 @@ from typing import Any, Callable, Mapping
 from zoneinfo import ZoneInfo
 
 from fitbit.catalogue import (
-    TCX_TABLE, Column, DataType, Read, TableSpec, account_read, by_path_id, read_for, table_spec,
+    Column, DataType, Read, account_read, by_path_id, read_for, table_spec,
 )
 from fitbit.catalogue.common import LINEAGE, common_columns
 from fitbit.errors import UnexpectedResponse
@@ -38,7 +38,6 @@ PARSER_VERSION = "2026.11.1"
 _MISSING = object()
 _NO_ELEMENT = object()  # the array exists but holds no element with the wanted value
 _SELECTOR = re.compile(r"^(\w+)\[(\w+)=(\w+)\]$")
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 Row = dict[str, Any]
 
@@ -552,11 +551,3 @@ def _parse_account(ctx: PageContext, data: Mapping[str, Any]) -> ParsedPage:
     rows = [{"participant_id": ctx.participant, "civil_date": day,
              **{name: get(item) for name, get in getters}, **lineage} for item in items]
     return ParsedPage({account.table.name: rows}, items, _next_token(data))
-
-
-def tables_for(data_type: str, method: str) -> tuple[TableSpec, ...]:
-    if data_type == "exercise-tcx":
-        return (TCX_TABLE,)
-    if data_type in ("settings", "paired-devices"):
-        return (account_read(data_type).table,)
-    return (table_spec(data_type, method),)

@@ -14,7 +14,7 @@ import logging
 import os
 import time
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 

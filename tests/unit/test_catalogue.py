@@ -11,7 +11,7 @@ import pytest
 
 import googleapiclient
 from fitbit.catalogue import DATA_TYPES, all_tables, by_path_id, required_scopes, table_spec
-from fitbit.catalogue.model import Column, DataType, Read
+from fitbit.catalogue.model import Column, DataType
 
 ROOT = Path(__file__).resolve().parents[2]
 DISCOVERY = json.loads(
