@@ -64,7 +64,8 @@ def adapters(settings: Settings) -> Adapters:
         PubSubQueue(project, settings.units_topic),
         lambda: BigQueryWarehouse(project, settings.dataset, settings.raw_bucket + "-staging",
                                   endpoint=settings.bigquery_endpoint),
-        SecretManagerStore(project),
+        SecretManagerStore(project) if settings.secrets_backend == "secret-manager"
+        else LocalSecretStore(settings.secrets_file),
     )
 
 

@@ -10,14 +10,16 @@ The MERGE is by natural key and keeps the newest fetch, so replays and re-fetche
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
+import uuid
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from fitbit.catalogue import TableSpec, all_tables
-from helper import ddl
+from helper import ddl, views
 
 _BY_NAME = {t.name: t for t in all_tables()}
 
@@ -45,6 +47,7 @@ class DuckDbWarehouse:
         self._db.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.dataset}"')
         for table in all_tables():
             self._db.execute(ddl.to_duckdb(ddl.create_table(table, self.dataset)))
+        views.create_views(self._db.execute, self.dataset, duckdb=True)
         self._schema_ready = True
 
     def stage(self, table: TableSpec, rows: Sequence[Mapping[str, Any]], batch_id: str) -> None:
@@ -131,10 +134,22 @@ class BigQueryWarehouse:
         return self._bq, self._gcs
 
     def ensure_schema(self) -> None:
+        """Create the dataset and the tables that are missing (one DDL job each; existing ones cost nothing)."""
+        from google.api_core.exceptions import NotFound
+
         bq, _ = self._clients()
-        bq.create_dataset(self.dataset, exists_ok=True)
+        # get first: create_dataset needs bigquery.datasets.create on the project, which transform_load's
+        # service account does not hold (provisioning creates the dataset), even with exists_ok=True.
+        try:
+            bq.get_dataset(self.dataset)
+        except NotFound:
+            bq.create_dataset(self.dataset, exists_ok=True)
+        existing = {t.table_id for t in bq.list_tables(self.dataset)}
         for table in all_tables():
-            bq.query(ddl.create_table(table, self.dataset)).result()
+            if table.name not in existing:
+                bq.query(ddl.create_table(table, self.dataset)).result()
+        views.create_views(lambda sql: bq.query(sql).result(), self.dataset,
+                           current=views.bigquery_versions(bq, self.dataset))
 
     def stage(self, table: TableSpec, rows: Sequence[Mapping[str, Any]], batch_id: str) -> None:
         if not rows:
@@ -144,27 +159,41 @@ class BigQueryWarehouse:
         blob.upload_from_string(_ndjson(rows), content_type="application/x-ndjson")
 
     def flush(self) -> dict[str, int]:
+        """Load each table's staged files into a staging table of this flush's own, MERGE, then clean up.
+
+        The staging table is ``<table>__staging_<flush id>``, not one shared name: a flush event can be
+        delivered twice at once (at-least-once, or a redelivery after the ack deadline), and two flushes
+        truncating one shared staging table can MERGE each other's subset and then delete files that
+        were never merged. Deleting a file another flush already deleted is not an error.
+        """
+        from google.api_core.exceptions import NotFound
         from google.cloud import bigquery
 
         bq, gcs = self._clients()
         merged: dict[str, int] = {}
+        flush_id = uuid.uuid4().hex[:12]
         for table in all_tables():
             blobs = list(gcs.bucket(self.staging_bucket).list_blobs(prefix=f"{table.name}/"))
             if not blobs:
                 continue
-            staging = f"{self.project}.{self.dataset}.{table.name}{ddl.STAGING_SUFFIX}"
+            staging_name = f"{table.name}{ddl.STAGING_SUFFIX}_{flush_id}"
+            staging = f"{self.project}.{self.dataset}.{staging_name}"
             config = bigquery.LoadJobConfig(
                 source_format=bigquery.SourceFormat.NEWLINE_DELIMITED_JSON,
                 write_disposition=bigquery.WriteDisposition.WRITE_TRUNCATE,
                 schema=[bigquery.SchemaField(c.name, c.type) for c in table.columns],
             )
             uris = [f"gs://{self.staging_bucket}/{b.name}" for b in blobs]
-            job = bq.load_table_from_uri(uris, staging, job_config=config)
-            job.result()
-            bq.query(ddl.merge(table, self.dataset)).result()
+            try:
+                job = bq.load_table_from_uri(uris, staging, job_config=config)
+                job.result()
+                bq.query(ddl.merge(table, self.dataset, staging_name)).result()
+            finally:
+                bq.delete_table(staging, not_found_ok=True)
             merged[table.name] = int(job.output_rows or 0)
             for blob in blobs:
-                blob.delete()
+                with contextlib.suppress(NotFound):
+                    blob.delete()
         return merged
 
     def query(self, sql: str) -> list[tuple[Any, ...]]:
