@@ -41,3 +41,29 @@ def daily_rollup_truth(client: HealthClient, data_type: str, start: date, end: d
             d = item["civilStartTime"]["date"]
             truth[date(d["year"], d["month"], d["day"])] = item.get(json_key, {})
     return truth
+
+
+def assert_daily_totals_match(warehouse, client_for, participants, days, summed: SummedColumn) -> None:
+    """Every loaded daily total equals the simulator's dailyRollUp; a day without data is not loaded as 0."""
+    loaded = {(p, d): v for p, d, v in warehouse.query(
+        f"SELECT participant_id, civil_date, {summed.column} FROM {summed.table}")}
+    compared = 0
+    for participant in participants:
+        truth = daily_rollup_truth(client_for(participant), summed.data_type, days[0], days[-1])
+        for day in days:
+            if day not in truth:
+                assert (participant, day) not in loaded, "a day without data must not appear as zero"
+                continue
+            expected = float(truth[day].get(summed.rollup_field, 0))
+            assert abs(float(loaded[(participant, day)]) - expected) <= 1e-6, (participant, day)
+            compared += 1
+    assert compared >= len(participants) * (len(days) - 1)
+
+
+def assert_intraday_sums_to_daily(warehouse, pair: IntradayPair) -> None:
+    """The reconciled intervals of each civil day add up to that day's dailyRollUp total."""
+    mismatches = warehouse.query(
+        f"SELECT d.participant_id, d.civil_date, d.{pair.column}, i.total FROM {pair.daily_table} d "
+        f"LEFT JOIN (SELECT participant_id, civil_date, SUM({pair.column}) AS total FROM {pair.intraday_table} "
+        f"GROUP BY 1, 2) i USING (participant_id, civil_date) WHERE d.{pair.column} != COALESCE(i.total, 0)")
+    assert mismatches == []

@@ -12,18 +12,18 @@ from __future__ import annotations
 
 import signal
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 import requests
 
 from fitbit.catalogue import all_tables
-from fitbit.client import daily_roll_up_call
 from helper import demo
 from helper.compose import client_factory
 from helper.events import RunTrigger, Unit, decode
 from helper.settings import Settings
 from helper.summary import summarise
+from tests.ground_truth import INTRADAY, SUMMED, assert_daily_totals_match, assert_intraday_sums_to_daily
 from scripts.demo_gcp import SIM_SLEEP_PROCESSING_S, GcpPipeline, Route, function_env
 
 pytestmark = [pytest.mark.emulator, pytest.mark.slow]
@@ -33,18 +33,6 @@ END = demo.DEFAULT_END_DATE
 START = END - timedelta(days=DAYS - 1)
 DAYS_RANGE = [START + timedelta(days=i) for i in range(DAYS)]
 PARTICIPANTS = [f"user{i}" for i in range(1, USERS + 1)]
-SUMMED = [
-    ("steps", "steps_daily", "steps", "countSum"),
-    ("distance", "distance_daily", "distance_mm", "millimetersSum"),
-    ("floors", "floors_daily", "floors", "countSum"),
-    ("total-calories", "total_calories_daily", "calories_kcal", "kcalSum"),
-    ("active-zone-minutes", "active_zone_minutes_daily", "fat_burn_minutes", "sumInFatBurnHeartZone"),
-    ("active-zone-minutes", "active_zone_minutes_daily", "cardio_minutes", "sumInCardioHeartZone"),
-    ("active-zone-minutes", "active_zone_minutes_daily", "peak_minutes", "sumInPeakHeartZone"),
-]
-INTRADAY = [("steps_daily", "steps", "steps_intraday", "steps"),
-            ("distance_daily", "distance_mm", "distance_intraday", "distance_mm"),
-            ("floors_daily", "floors", "floors_intraday", "floors")]
 
 
 @pytest.fixture(scope="module")
@@ -91,24 +79,13 @@ def _warehouse(gcp_run):
     return gcp_run["pipeline"].warehouse()
 
 
-def _truth(gcp_run, participant: str, data_type: str) -> dict[date, dict]:
-    """The simulator's own dailyRollUp, fetched independently of the pipeline."""
+def _client(gcp_run, participant: str):
+    """A client for the simulator built from the stored grant, independent of the pipeline."""
     settings = Settings.from_env({"FITBIT_STATE_DIR": str(gcp_run["state"]), "HEALTH_API_BASE_URL":
                                   gcp_run["sim"].base_url, "OAUTH_BASE_URL": gcp_run["sim"].base_url})
     from helper.compose import adapters
 
-    client, _ = client_factory(adapters(settings))(participant)
-    page = client.execute(daily_roll_up_call(data_type, start=START, end=END + timedelta(days=1)))
-    out = {}
-    for item in page.items:
-        d = item["civilStartTime"]["date"]
-        out[date(d["year"], d["month"], d["day"])] = item.get(_key(data_type), {})
-    return out
-
-
-def _key(data_type: str) -> str:
-    head, *rest = data_type.split("-")
-    return head + "".join(p.capitalize() for p in rest)
+    return client_factory(adapters(settings))(participant)[0]
 
 
 def test_the_run_ends_with_zero_errors_and_nothing_dead_lettered(gcp_run):
@@ -138,31 +115,14 @@ def test_server_errors_were_redelivered_by_pubsub_until_they_passed(gcp_run):
     assert extract["failures"] >= 3
 
 
-@pytest.mark.parametrize(("data_type", "table", "column", "field"), SUMMED, ids=lambda x: str(x))
-def test_daily_totals_equal_the_simulators_daily_rollup_for_every_participant_and_day(gcp_run, data_type, table,
-                                                                                       column, field):
-    loaded = {(p, d): v for p, d, v in _warehouse(gcp_run).query(
-        f"SELECT participant_id, civil_date, {column} FROM {table}")}
-    compared = 0
-    for participant in PARTICIPANTS:
-        truth = _truth(gcp_run, participant, data_type)
-        for day in DAYS_RANGE:
-            if day not in truth:
-                assert (participant, day) not in loaded, "a day without data must not appear as zero"
-                continue
-            expected = float(truth[day].get(field, 0))
-            assert loaded[(participant, day)] == pytest.approx(expected, abs=1e-6), (participant, day)
-            compared += 1
-    assert compared >= USERS * (DAYS - 1)
+@pytest.mark.parametrize("summed", SUMMED, ids=lambda s: f"{s.table}.{s.column}")
+def test_daily_totals_equal_the_simulators_daily_rollup_for_every_participant_and_day(gcp_run, summed):
+    assert_daily_totals_match(_warehouse(gcp_run), lambda p: _client(gcp_run, p), PARTICIPANTS, DAYS_RANGE, summed)
 
 
-@pytest.mark.parametrize(("daily", "daily_col", "intraday", "intraday_col"), INTRADAY, ids=lambda x: str(x))
-def test_reconciled_minutes_sum_to_the_daily_totals(gcp_run, daily, daily_col, intraday, intraday_col):
-    mismatches = _warehouse(gcp_run).query(
-        f"SELECT d.participant_id, d.civil_date, d.{daily_col}, i.total FROM {daily} d "
-        f"LEFT JOIN (SELECT participant_id, civil_date, SUM({intraday_col}) AS total FROM {intraday} "
-        f"GROUP BY 1, 2) i USING (participant_id, civil_date) WHERE d.{daily_col} != COALESCE(i.total, 0)")
-    assert mismatches == []
+@pytest.mark.parametrize("pair", INTRADAY, ids=lambda p: p.intraday_table)
+def test_reconciled_minutes_sum_to_the_daily_totals(gcp_run, pair):
+    assert_intraday_sums_to_daily(_warehouse(gcp_run), pair)
 
 
 def test_the_dst_participant_keeps_both_offsets_and_civil_times_agree(gcp_run):

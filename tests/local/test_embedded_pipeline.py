@@ -19,7 +19,7 @@ from helper.compose import client_factory
 from helper.events import PUBSUB_EVENT, RunTrigger, pubsub_event_data
 from helper.local_runtime import LocalRuntime
 from helper.queue import Delivery, utc_now
-from tests.ground_truth import INTRADAY, SUMMED, daily_rollup_truth
+from tests.ground_truth import INTRADAY, SUMMED, assert_daily_totals_match, assert_intraday_sums_to_daily, daily_rollup_truth
 from helper.summary import summarise
 
 pytestmark = pytest.mark.slow
@@ -42,7 +42,6 @@ def demo_run(tmp_path_factory):
 
 
 def _truth(runtime: LocalRuntime, participant: str, data_type: str) -> dict[date, dict]:
-    """The simulator's own dailyRollUp for every day, fetched independently of the pipeline."""
     client, _ = client_factory(runtime.adapters)(participant)
     return daily_rollup_truth(client, data_type, START, END)
 
@@ -59,33 +58,17 @@ def test_the_demo_run_ends_with_zero_errors(demo_run):
     assert set(summary.worn_hours) == set(PARTICIPANTS)
 
 
-@pytest.mark.parametrize(("data_type", "table", "column", "field"), SUMMED, ids=lambda x: str(x))
-def test_daily_totals_equal_the_simulators_daily_rollup_for_every_participant_and_day(demo_run, data_type,
-                                                                                       table, column, field):
+@pytest.mark.parametrize("summed", SUMMED, ids=lambda s: f"{s.table}.{s.column}")
+def test_daily_totals_equal_the_simulators_daily_rollup_for_every_participant_and_day(demo_run, summed):
     runtime, _, _ = demo_run
-    loaded = {(p, d): v for p, d, v in _warehouse(runtime).query(
-        f"SELECT participant_id, civil_date, {column} FROM {table}")}
-    compared = 0
-    for participant in PARTICIPANTS:
-        truth = _truth(runtime, participant, data_type)
-        for day in DAYS_RANGE:
-            if day not in truth:
-                assert (participant, day) not in loaded, "a day without data must not appear as zero"
-                continue
-            expected = float(truth[day].get(field, 0))
-            assert loaded[(participant, day)] == pytest.approx(expected, abs=1e-6), (participant, day)
-            compared += 1
-    assert compared >= USERS * (DAYS - 1)
+    clients = client_factory(runtime.adapters)
+    assert_daily_totals_match(_warehouse(runtime), lambda p: clients(p)[0], PARTICIPANTS, DAYS_RANGE, summed)
 
 
-@pytest.mark.parametrize(("daily", "intraday", "column"), INTRADAY, ids=lambda x: str(x))
-def test_reconciled_minutes_sum_to_the_daily_totals(demo_run, daily, intraday, column):
+@pytest.mark.parametrize("pair", INTRADAY, ids=lambda p: p.intraday_table)
+def test_reconciled_minutes_sum_to_the_daily_totals(demo_run, pair):
     runtime, _, _ = demo_run
-    mismatches = _warehouse(runtime).query(
-        f"SELECT d.participant_id, d.civil_date, d.{column}, i.total FROM {daily} d "
-        f"LEFT JOIN (SELECT participant_id, civil_date, SUM({column}) AS total FROM {intraday} "
-        f"GROUP BY 1, 2) i USING (participant_id, civil_date) WHERE d.{column} != COALESCE(i.total, 0)")
-    assert mismatches == []
+    assert_intraday_sums_to_daily(_warehouse(runtime), pair)
 
 
 def test_active_zone_minute_credits_sum_to_the_daily_totals_per_zone(demo_run):
