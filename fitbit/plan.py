@@ -111,8 +111,12 @@ def object_name(unit: Unit, body: bytes) -> str:
     if unit.data_type == "exercise-tcx":
         return f"{tcx_prefix(unit)}{digest}.tcx"
     window = f"{unit.start}_{unit.end}"
+    # A follow-up re-read (a sleep still processing) that gets the very same page must still become a new
+    # object, or no storage event would fire and the bounded re-read chain would stop; its attempt number
+    # keeps the name deterministic, so a replayed re-read still lands on the same object.
+    reread = f"r{unit.attempt}-" if unit.reason == "follow-up" else ""
     return (f"raw/{unit.participant}/{unit.data_type}/{unit.start}/{unit.method}/{window}/"
-            f"page-{unit.page:04d}-{digest}.json")
+            f"page-{unit.page:04d}-{reread}{digest}.json")
 
 
 def tcx_prefix(unit: Unit) -> str:

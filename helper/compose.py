@@ -8,6 +8,7 @@ in-process queue that carries the work messages, exactly as GCS + Eventarc would
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, Callable
@@ -46,8 +47,18 @@ class Adapters:
         return self.warehouse_factory()
 
 
-@cache
+# functions-framework serves requests on several threads: without the lock the first burst could build
+# several sets of adapters (and warehouse connections) at once.
+_LOCK = threading.RLock()
+
+
 def adapters(settings: Settings) -> Adapters:
+    with _LOCK:
+        return _adapters(settings)
+
+
+@cache
+def _adapters(settings: Settings) -> Adapters:
     logs.configure()
     if settings.runtime == "local":
         queue = InProcessQueue(topic=settings.units_topic)
@@ -91,8 +102,8 @@ def client_factory(a: Adapters) -> Callable[[str], tuple[HealthClient, str | Non
 
 
 def extract_context(settings: Settings | None = None) -> ExtractContext:
-    a = adapters(settings or Settings.from_env())
-    return _extract_context(a)
+    with _LOCK:
+        return _extract_context(adapters(settings or Settings.from_env()))
 
 
 @cache
@@ -106,8 +117,8 @@ def _extract_context(a: Adapters) -> ExtractContext:
 
 
 def transform_context(settings: Settings | None = None) -> TransformContext:
-    a = adapters(settings or Settings.from_env())
-    return _transform_context(a)
+    with _LOCK:
+        return _transform_context(adapters(settings or Settings.from_env()))
 
 
 @cache

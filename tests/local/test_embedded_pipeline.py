@@ -223,3 +223,18 @@ def test_a_malformed_message_is_recorded_and_acknowledged(tmp_path):
     (error_object,) = (Path(settings.raw_dir) / "objects" / "errors").rglob("*.json")
     doc = json.loads(error_object.read_text())
     assert doc["unit"] is None and len(doc["message_sha256"]) == 64 and doc["message_bytes"] == len(foreign)
+
+
+def test_the_sleep_reread_chain_continues_through_unchanged_pages_until_the_night_is_processed(tmp_path):
+    """Re-reads that get the very same unprocessed page must not end the chain (each is its own object)."""
+    state = demo.fresh_state_dir(tmp_path / "state")
+    with demo.simulator_process(1, 2, end_date=END, extra_args=("--sleep-processing-seconds", "9")) as sim:
+        demo.enrol(state, sim.base_url, ["user1"])
+        runtime = LocalRuntime(demo.demo_settings(state, sim.base_url, SLEEP_REFETCH_DELAY_S="2"))
+        runtime.publish([RunTrigger(END, 1, "daily")])
+        runtime.run_until_empty()
+    rereads = sorted(Path(runtime.settings.raw_dir, "objects", "raw", "user1", "sleep").rglob("page-0000-r*.json"))
+    assert len(rereads) >= 2, [p.name for p in rereads]
+    unprocessed, total = _warehouse(runtime).query(
+        "SELECT COUNTIF(NOT processed), COUNT(*) FROM sleep_sessions")[0]
+    assert total >= 1 and unprocessed == 0

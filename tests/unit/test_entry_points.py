@@ -19,10 +19,10 @@ def test_entry_points_stay_thin(target):
 
 @pytest.mark.parametrize("target", TARGETS)
 def test_entry_points_register_as_cloudevent_functions_without_io_at_import(target):
-    compose.adapters.cache_clear()
+    compose._adapters.cache_clear()
     app = functions_framework.create_app(target, str(TARGETS[target]), "cloudevent")
     assert app is not None
-    assert compose.adapters.cache_info().currsize == 0, "importing the function built adapters"
+    assert compose._adapters.cache_info().currsize == 0, "importing the function built adapters"
 
 
 def test_transform_load_acknowledges_events_from_other_buckets(tmp_path, monkeypatch):

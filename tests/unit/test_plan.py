@@ -65,3 +65,11 @@ def test_rollup_ranges_stay_within_14_days_of_physical_time_across_a_dst_change(
         body = plan.call_for(unit, "America/New_York").body["range"]
         start, end = (datetime.fromisoformat(body[k].replace("Z", "+00:00")) for k in ("startTime", "endTime"))
         assert end - start <= timedelta(days=14)
+
+
+def test_a_reread_of_an_unchanged_page_is_a_new_object_but_a_replayed_reread_is_not():
+    first = Unit("user1", "sleep", "list", date(2026, 11, 5), date(2026, 11, 6), "follow-up", attempt=1)
+    second = Unit("user1", "sleep", "list", date(2026, 11, 5), date(2026, 11, 6), "follow-up", attempt=2)
+    body = b'{"dataPoints": []}'
+    assert plan.object_name(first, body) != plan.object_name(second, body)
+    assert plan.object_name(first, body) == plan.object_name(first, body)
