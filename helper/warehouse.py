@@ -18,10 +18,8 @@ import uuid
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from fitbit.catalogue import TableSpec, all_tables
+from fitbit.catalogue import TableSpec, all_tables, table_named
 from helper import ddl, views
-
-_BY_NAME = {t.name: t for t in all_tables()}
 
 
 def _ndjson(rows: Sequence[Mapping[str, Any]]) -> bytes:
@@ -69,7 +67,7 @@ class DuckDbWarehouse:
             files = sorted(folder.glob("*.ndjson"))
             if not files:
                 continue
-            table = _BY_NAME[folder.name]
+            table = table_named(folder.name)
             merged[table.name] = self._merge_files(table, files)
             for f in files:
                 f.unlink()

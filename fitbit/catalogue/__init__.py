@@ -38,6 +38,7 @@ __all__ = [
     "by_path_id",
     "read_for",
     "required_scopes",
+    "table_named",
     "table_spec",
 ]
 
@@ -96,6 +97,19 @@ def all_tables() -> tuple[TableSpec, ...]:
     if duplicated:
         raise ValueError(f"tables declared twice: {sorted(duplicated)}")
     return tuple(tables)
+
+
+@cache
+def _tables_by_name() -> dict[str, TableSpec]:
+    return {t.name: t for t in all_tables()}
+
+
+def table_named(name: str) -> TableSpec:
+    """The warehouse table called ``name`` (parsed pages and staging folders name their tables)."""
+    try:
+        return _tables_by_name()[name]
+    except KeyError:
+        raise KeyError(f"unknown warehouse table {name!r}") from None
 
 
 def required_scopes() -> tuple[str, ...]:

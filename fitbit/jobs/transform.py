@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Callable, Mapping
 
-from fitbit.catalogue import PROCESSING_LOG_TABLE, TableSpec, all_tables, by_path_id
+from fitbit.catalogue import PROCESSING_LOG_TABLE, by_path_id, table_named
 from fitbit.errors import MalformedMessage, PipelineError, TerminalError
 from fitbit.parse import PARSER_VERSION, PageContext, ParsedPage, parse_page
 from helper.events import StoredObject, Unit, decode, object_from_storage_event
@@ -76,7 +76,7 @@ def handle_object(obj: StoredObject, ctx: TransformContext) -> str:
     for table, rows in parsed.rows.items():
         for row in rows:
             row["loaded_at"] = loaded_at
-        ctx.warehouse.stage(_table(table), rows, obj.name)
+        ctx.warehouse.stage(table_named(table), rows, obj.name)
     followups = follow_ups(unit, parsed, ctx)
     if followups:
         ctx.queue.publish(followups)
@@ -140,10 +140,6 @@ def _log_outcome(ctx: TransformContext, name: str, unit: Unit, status: str, coun
         "parser_version": PARSER_VERSION, "processed_at": _stamp(now),
     }
     ctx.warehouse.stage(PROCESSING_LOG_TABLE, [row], name)
-
-
-def _table(name: str) -> TableSpec:
-    return {t.name: t for t in all_tables()}[name]
 
 
 def _date(text: Any) -> date | None:
