@@ -17,7 +17,7 @@ from typing import Iterator
 from fitbit.client import HealthClient, export_tcx_call, paired_devices_call, settings_call
 from fitbit.parse import PageContext, parse_page
 from fitbit.plan import PlanOptions, call_for, object_name, planned_reads
-from fitbit.simulator import SIM_BASE_URL, SimConfig, Simulator, simulator_session
+from simulator import SIM_BASE_URL, SimConfig, Simulator, simulator_session
 from helper.events import Unit
 
 SEED = 42

@@ -1,6 +1,6 @@
 """api_requests_per_participant_day and e2e_scaling: the embedded pipeline against a simulator process.
 
-Both run the real flow of ``make demo``: ``python -m fitbit.simulator`` as its own process, participants
+Both run the real flow of ``make demo``: ``python -m simulator`` as its own process, participants
 enrolled through the OAuth consent flow, then ``LocalRuntime`` delivering every message and storage
 event through the functions' entry points into DuckDB. Requests are counted by the simulator itself
 (``POST /_admin/reset`` before a run, ``GET /_admin/stats`` after it); OAuth calls are not API requests.

@@ -50,9 +50,9 @@ def free_port() -> int:
 @contextmanager
 def simulator_process(users: int, days: int, *, seed: int = 42, end_date: date = DEFAULT_END_DATE,
                       extra_args: tuple[str, ...] = ()) -> Iterator[SimulatorProcess]:
-    """Run `python -m fitbit.simulator` as a separate process on a free port; always stopped on exit."""
+    """Run `python -m simulator` as a separate process on a free port; always stopped on exit."""
     port = free_port()
-    cmd = [sys.executable, "-m", "fitbit.simulator", "--users", str(users), "--days", str(days), "--seed", str(seed),
+    cmd = [sys.executable, "-m", "simulator", "--users", str(users), "--days", str(days), "--seed", str(seed),
            "--port", str(port), "--end-date", end_date.isoformat(),
            "--sleep-processing-seconds", str(SLEEP_PROCESSING_S), *extra_args]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

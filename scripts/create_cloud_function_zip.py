@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """Build one deployable, reproducible archive per Cloud Function into ``dist/``.
 
-Each archive holds what ``gcloud functions deploy --source`` needs, and no tests, caches or simulator:
+Each archive holds what ``gcloud functions deploy --source`` needs, and no tests or caches:
 
 - ``main.py`` at the root (the thin entry point from ``functions/<name>/``);
-- the ``fitbit/`` and ``helper/`` packages, without ``fitbit/simulator`` (a local test double), tests and
+- the ``fitbit/`` and ``helper/`` packages, without tests and
   caches;
 - ``requirements.txt``: the function's runtime dependencies, pinned to exactly the versions in the repo's
   ``requirements.txt``. The same text is written to ``functions/<name>/requirements.txt`` so each function
@@ -26,7 +26,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("fitbit", "helper")
-EXCLUDED_PACKAGES = ("fitbit/simulator",)  # the local Google Health API double: tests and the demo only
 EXCLUDED_DIRS = frozenset({"__pycache__", "tests"})
 EXCLUDED_SUFFIXES = (".pyc", ".pyo")
 FIXED_DATE = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip entry can carry
@@ -121,8 +120,6 @@ def package_files(root: Path = ROOT) -> list[tuple[str, Path]]:
                 continue
             if any(part in EXCLUDED_DIRS or part.startswith(".") for part in relative.parts):
                 continue  # caches, tests, hidden files
-            if any(relative.is_relative_to(excluded) for excluded in EXCLUDED_PACKAGES):
-                continue
             files.append((relative.as_posix(), path))
     return files
 

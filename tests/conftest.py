@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 import requests
 
-from fitbit.simulator import SIM_BASE_URL, RunningSimulator, SimConfig, Simulator, running_simulator
-from fitbit.simulator.transport import SimulatorAdapter
+from simulator import SIM_BASE_URL, RunningSimulator, SimConfig, Simulator, running_simulator
+from simulator.transport import SimulatorAdapter
 
 
 class Api:

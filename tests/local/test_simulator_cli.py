@@ -1,4 +1,4 @@
-"""Issue 2's acceptance: `python -m fitbit.simulator --users 3 --days 7 --port P` serves, and the client
+"""Issue 2's acceptance: `python -m simulator --users 3 --days 7 --port P` serves, and the client
 fetches every catalogue type for every user and every day through it over real HTTP (and the parser
 reads every page it gets)."""
 

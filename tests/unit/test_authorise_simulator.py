@@ -17,7 +17,7 @@ import requests
 from fitbit.catalogue import required_scopes
 from fitbit.client import HealthClient
 from fitbit.oauth import OAuthClientConfig, TokenSource
-from fitbit.simulator import RunningSimulator, running_simulator
+from simulator import RunningSimulator, running_simulator
 from helper.secrets import LocalSecretStore, load_grant, load_oauth_client
 from scripts.authorise import main, run_authorise
 

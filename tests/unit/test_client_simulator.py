@@ -35,7 +35,7 @@ from fitbit.errors import (
 )
 from fitbit.filters import civil_day_filter, physical_time_filter
 from fitbit.oauth import OAuthClientConfig, TokenSource, authorization_url, code_challenge, exchange_code, revoke
-from fitbit.simulator import SIM_BASE_URL, SimConfig, Simulator, simulator_session
+from simulator import SIM_BASE_URL, SimConfig, Simulator, simulator_session
 
 END = date(2026, 11, 5)  # the simulator's default last day
 START = END - timedelta(days=3)

@@ -8,8 +8,8 @@ import re
 import pytest
 
 from fitbit.catalogue import DATA_TYPES
-from fitbit.simulator import oauth
-from fitbit.simulator.generators import GENERATORS, OTHER_POINT_TYPES, OTHER_ROLLUP_TYPES
+from simulator import oauth
+from simulator.generators import GENERATORS, OTHER_POINT_TYPES, OTHER_ROLLUP_TYPES
 from tests.discovery_contract import ContractError, assert_valid, discovery, match_request, schemas, validate
 
 GOOD_POINT = {

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from fitbit.catalogue import DATA_TYPES, DataType
-from fitbit.simulator import default_scopes
-from fitbit.simulator.generators import GENERATORS
+from simulator import default_scopes
+from simulator.generators import GENERATORS
 from tests.conftest import Api
 from tests.discovery_contract import assert_valid, match_request
 

@@ -49,7 +49,7 @@ def test_the_archive_has_the_entry_point_at_its_root(archives, name):
 def test_the_archive_carries_the_shared_packages_without_the_simulator_tests_or_caches(archives, name):
     names = _names(archives[name])
     assert {"fitbit/__init__.py", "fitbit/catalogue/__init__.py", "helper/compose.py"} <= set(names)
-    assert not [n for n in names if n.startswith("fitbit/simulator/")]
+    assert not [n for n in names if n.startswith("simulator/")]
     assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc") or "/tests/" in n]
     expected = {n for n, _ in packaging.package_files()} | {"main.py", "requirements.txt"}
     assert set(names) == expected

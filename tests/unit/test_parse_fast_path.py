@@ -21,7 +21,7 @@ from fitbit.client import HealthClient, list_call
 from fitbit.filters import physical_time_filter
 from fitbit.parse import PageContext, parse_page, reference_rows
 from fitbit.plan import call_for
-from fitbit.simulator import SIM_BASE_URL, SimConfig, Simulator, simulator_session
+from simulator import SIM_BASE_URL, SimConfig, Simulator, simulator_session
 from helper.events import Unit
 
 # Five users cover the simulator's zone stories (Berlin, New York, the London-Tokyo traveller, Kolkata

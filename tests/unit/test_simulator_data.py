@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from fitbit.simulator import SimConfig, Simulator
-from fitbit.simulator.timefmt import parse_duration, parse_rfc3339
+from simulator import SimConfig, Simulator
+from simulator.timefmt import parse_duration, parse_rfc3339
 from tests.conftest import Api
 
 DAY = date(2026, 11, 2)

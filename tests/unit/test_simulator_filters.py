@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 
-from fitbit.simulator import SimConfig, Simulator
-from fitbit.simulator.timefmt import parse_rfc3339
+from simulator import SimConfig, Simulator
+from simulator.timefmt import parse_rfc3339
 from tests.conftest import Api
 
 CIVIL = "steps.interval.civil_start_time"

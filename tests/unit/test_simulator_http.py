@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import requests
 
-from fitbit.simulator import SIM_BASE_URL, SimConfig, Simulator, running_simulator
+from simulator import SIM_BASE_URL, SimConfig, Simulator, running_simulator
 from tests.conftest import Api
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -25,7 +25,7 @@ def _auth(running: Any, user: str = "user1") -> dict[str, str]:
 
 
 def test_the_cli_prints_one_line_when_listening_and_serves(tmp_path: Path) -> None:
-    proc = subprocess.Popen([sys.executable, "-m", "fitbit.simulator", "--users", "1", "--days", "1", "--port", "0",
+    proc = subprocess.Popen([sys.executable, "-m", "simulator", "--users", "1", "--days", "1", "--port", "0",
                              "--seed", "3", "--end-date", "2026-11-05", "--testing-grants"],
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:

@@ -11,8 +11,8 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import pytest
 import requests
 
-from fitbit.simulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, SIM_BASE_URL, SimConfig, Simulator
-from fitbit.simulator.transport import simulator_session
+from simulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, SIM_BASE_URL, SimConfig, Simulator
+from simulator.transport import simulator_session
 
 SCOPE = "https://www.googleapis.com/auth/googlehealth."
 SCOPES = [SCOPE + "activity_and_fitness.readonly", SCOPE + "health_metrics_and_measurements.readonly",

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from fitbit.simulator.timefmt import parse_rfc3339
+from simulator.timefmt import parse_rfc3339
 from tests.conftest import Api
 
 DAY = 'steps.interval.civil_start_time >= "2026-11-02" AND steps.interval.civil_start_time < "2026-11-03"'

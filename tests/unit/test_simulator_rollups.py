@@ -10,7 +10,7 @@ import pytest
 
 from fitbit.catalogue import DATA_TYPES
 
-from fitbit.simulator.timefmt import parse_duration, parse_rfc3339
+from simulator.timefmt import parse_duration, parse_rfc3339
 from tests.conftest import Api
 
 USERS = ("user1", "user2", "user3", "user4", "user5")
@@ -173,7 +173,7 @@ def test_heart_rate_rollups_skip_off_wrist_windows_and_summarise_the_samples(api
 
 
 def _rfc(epoch: int) -> str:
-    from fitbit.simulator.timefmt import rfc3339
+    from simulator.timefmt import rfc3339
 
     return rfc3339(epoch)
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from fitbit.simulator.timefmt import parse_duration, parse_rfc3339
+from simulator.timefmt import parse_duration, parse_rfc3339
 from tests.conftest import Api
 
 

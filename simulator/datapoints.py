@@ -20,15 +20,15 @@ from typing import Any
 
 from fitbit.catalogue import DataType
 from fitbit.catalogue.model import ROLLUP_CAP_LONG_DAYS, ROLLUP_CAP_SHORT_DAYS, SHORT_ROLLUP_TYPES
-from fitbit.simulator import query as q
-from fitbit.simulator.cohort import Persona
-from fitbit.simulator.errors import ApiError, invalid_argument
-from fitbit.simulator.filters import parse_filter
-from fitbit.simulator.generators import GENERATORS, OTHER_ROLLUP_TYPES
-from fitbit.simulator.rollups import daily_roll_up, roll_up
-from fitbit.simulator.store import DataStore, DayData
-from fitbit.simulator.tcx import export_tcx
-from fitbit.simulator.timefmt import parse_duration, parse_rfc3339
+from simulator import query as q
+from simulator.cohort import Persona
+from simulator.errors import ApiError, invalid_argument
+from simulator.filters import parse_filter
+from simulator.generators import GENERATORS, OTHER_ROLLUP_TYPES
+from simulator.rollups import daily_roll_up, roll_up
+from simulator.store import DataStore, DayData
+from simulator.tcx import export_tcx
+from simulator.timefmt import parse_duration, parse_rfc3339
 
 TCX_TYPE = "application/vnd.garmin.tcx+xml"
 

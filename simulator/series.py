@@ -19,9 +19,9 @@ from datetime import date
 from functools import lru_cache
 from typing import Any
 
-from fitbit.simulator.cohort import Device, Persona
-from fitbit.simulator.heart import HeartSeconds
-from fitbit.simulator.timefmt import civil_dict, date_dict, duration, rfc3339
+from simulator.cohort import Device, Persona
+from simulator.heart import HeartSeconds
+from simulator.timefmt import civil_dict, date_dict, duration, rfc3339
 
 TRACKER, PHONE, SCALE, MANUAL, DERIVED = 0, 1, 2, 3, 4
 WEARABLE_SOURCES = frozenset({TRACKER, DERIVED})

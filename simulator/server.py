@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from fitbit.simulator.app import Simulator
-from fitbit.simulator.config import SimConfig
+from simulator.app import Simulator
+from simulator.config import SimConfig
 
 
 def make_handler(sim: Simulator) -> type[BaseHTTPRequestHandler]:

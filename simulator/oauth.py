@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from fitbit.simulator.cohort import Cohort
-from fitbit.simulator.control import Control
-from fitbit.simulator.errors import Response, json_response, unauthenticated
+from simulator.cohort import Cohort
+from simulator.control import Control
+from simulator.errors import Response, json_response, unauthenticated
 
 ACCESS_TTL_S = 3599
 TESTING_REFRESH_TTL_S = 604799

@@ -21,8 +21,8 @@ import random
 from array import array
 from dataclasses import dataclass
 
-from fitbit.simulator.cohort import Persona
-from fitbit.simulator.plan import MIN, DayPlan, SleepPlan
+from simulator.cohort import Persona
+from simulator.plan import MIN, DayPlan, SleepPlan
 
 SLEEP_CODES = {"AWAKE": 1, "LIGHT": 2, "DEEP": 3, "REM": 4, "ASLEEP": 5, "RESTLESS": 6}
 ACT_WALK, ACT_RUN, ACT_BIKE, ACT_STRENGTH, ACT_YOGA, ACT_WALKOUT = 1, 2, 3, 4, 5, 6

@@ -14,7 +14,7 @@ import threading
 from array import array
 from bisect import bisect_right
 
-from fitbit.simulator.frame import DayFrame
+from simulator.frame import DayFrame
 
 
 class HeartSeconds:

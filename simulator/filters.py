@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from datetime import date
 
 from fitbit.catalogue import DATA_TYPES, DataType
-from fitbit.simulator.errors import filter_error
-from fitbit.simulator.timefmt import naive_midnight, parse_civil, parse_date, parse_rfc3339
+from simulator.errors import filter_error
+from simulator.timefmt import naive_midnight, parse_civil, parse_date, parse_rfc3339
 
 _TOKEN = re.compile(r'\s*(?:(?P<str>"[^"]*")|(?P<op>>=|<=|!=|>|<|=|:)|(?P<paren>[()])|'
                     r'(?P<word>[A-Za-z_][A-Za-z0-9_.\-]*)|(?P<bare>[0-9][0-9A-Za-z:.+\-]*))')

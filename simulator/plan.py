@@ -15,7 +15,7 @@ import random
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from fitbit.simulator.cohort import Persona
+from simulator.cohort import Persona
 
 MIN = 60
 

@@ -22,19 +22,19 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from fitbit.catalogue import DATA_TYPES, by_path_id
-from fitbit.simulator import datapoints as dp
-from fitbit.simulator import users
-from fitbit.simulator.cohort import Cohort
-from fitbit.simulator.config import SimConfig
-from fitbit.simulator.control import Control
-from fitbit.simulator.errors import (
+from simulator import datapoints as dp
+from simulator import users
+from simulator.cohort import Cohort
+from simulator.config import SimConfig
+from simulator.control import Control
+from simulator.errors import (
     ApiError, Response, account_not_linked, error_response, html_404, invalid_argument, json_response,
     rate_limited, scope_insufficient, unavailable,
 )
-from fitbit.simulator.fields import apply_mask, parse_mask
-from fitbit.simulator.generators import OTHER_POINT_TYPES, OTHER_ROLLUP_TYPES
-from fitbit.simulator.oauth import OAuthServer, parse_form
-from fitbit.simulator.store import DataStore
+from simulator.fields import apply_mask, parse_mask
+from simulator.generators import OTHER_POINT_TYPES, OTHER_ROLLUP_TYPES
+from simulator.oauth import OAuthServer, parse_form
+from simulator.store import DataStore
 
 SCOPE = "https://www.googleapis.com/auth/googlehealth."
 SYSTEM_PARAMS = frozenset({"fields", "prettyPrint", "alt", "quotaUser", "access_token", "$.xgafv", "callback",

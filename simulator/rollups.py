@@ -24,12 +24,12 @@ from datetime import date, timedelta
 from typing import Any
 
 from fitbit.catalogue import DataType
-from fitbit.simulator.cohort import Persona
-from fitbit.simulator.generators import GENERATORS, RollupSpec
-from fitbit.simulator.heart import HeartSeconds
-from fitbit.simulator.series import Series
-from fitbit.simulator.store import DataStore
-from fitbit.simulator.timefmt import civil_dict, naive_midnight, rfc3339
+from simulator.cohort import Persona
+from simulator.generators import GENERATORS, RollupSpec
+from simulator.heart import HeartSeconds
+from simulator.series import Series
+from simulator.store import DataStore
+from simulator.timefmt import civil_dict, naive_midnight, rfc3339
 
 Acc = dict[int, list[Any]]
 BucketOf = Callable[[int], int]  # instant -> window number

@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from fitbit.simulator.cohort import Cohort, Persona
-from fitbit.simulator.frame import DayFrame, build_frame
-from fitbit.simulator.heart import HeartSeconds
-from fitbit.simulator.plan import DayPlan, LocalClock, SleepPlan, make_plan
-from fitbit.simulator.series import Series
+from simulator.cohort import Cohort, Persona
+from simulator.frame import DayFrame, build_frame
+from simulator.heart import HeartSeconds
+from simulator.plan import DayPlan, LocalClock, SleepPlan, make_plan
+from simulator.series import Series
 
 
 @dataclass(frozen=True)
@@ -75,7 +75,7 @@ class DataStore:
         return self._get(("night", p.number, day), lambda: _night(self.seed, p, day, plan.main_sleep))
 
     def series(self, p: Persona, path_id: str, day: date) -> Series:
-        from fitbit.simulator.generators import GENERATORS
+        from simulator.generators import GENERATORS
 
         return self._get(("series", p.number, path_id, day),
                          lambda: GENERATORS[path_id].build(DayData(self, p, day)))

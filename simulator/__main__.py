@@ -1,4 +1,4 @@
-"""``python -m fitbit.simulator``: serve a seeded Google Health API on loopback until interrupted.
+"""``python -m simulator``: serve a seeded Google Health API on loopback until interrupted.
 
 Prints exactly one line, ``simulator listening on http://HOST:PORT``, once the socket accepts
 connections (scripts wait for it). Fault flags mirror the ``POST /_admin/faults`` knobs.
@@ -10,10 +10,10 @@ import argparse
 import sys
 from datetime import date
 
-from fitbit.simulator.app import Simulator
-from fitbit.simulator.config import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_END_DATE, SimConfig
-from fitbit.simulator.control import DEFAULT_QUOTA
-from fitbit.simulator.server import SimulatorServer
+from simulator.app import Simulator
+from simulator.config import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_END_DATE, SimConfig
+from simulator.control import DEFAULT_QUOTA
+from simulator.server import SimulatorServer
 
 
 def _users(text: str) -> list[str]:
@@ -21,7 +21,7 @@ def _users(text: str) -> list[str]:
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m fitbit.simulator", description=__doc__)
+    p = argparse.ArgumentParser(prog="python -m simulator", description=__doc__)
     p.add_argument("--users", type=int, default=5, help="participants user1..userN (default 5)")
     p.add_argument("--days", type=int, default=14, help="civil days of data per participant (default 14)")
     p.add_argument("--seed", type=int, default=1)

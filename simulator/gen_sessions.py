@@ -20,11 +20,11 @@ import random
 import statistics
 from typing import Any
 
-from fitbit.simulator.frame import ZONES
-from fitbit.simulator.plan import SleepPlan, Workout
-from fitbit.simulator.series import DERIVED, MANUAL, TRACKER, Series, source_dict, span
-from fitbit.simulator.store import DayData
-from fitbit.simulator.timefmt import duration, rfc3339_micros
+from simulator.frame import ZONES
+from simulator.plan import SleepPlan, Workout
+from simulator.series import DERIVED, MANUAL, TRACKER, Series, source_dict, span
+from simulator.store import DayData
+from simulator.timefmt import duration, rfc3339_micros
 
 DISPLAY = {"RUNNING": "Run", "WALKING": "Walk", "OUTDOOR_BIKE": "Outdoor bike", "STRENGTH_TRAINING": "Weights",
            "YOGA": "Yoga"}

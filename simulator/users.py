@@ -12,10 +12,10 @@ import hashlib
 from datetime import timedelta
 from typing import Any
 
-from fitbit.simulator.cohort import Cohort, Persona
-from fitbit.simulator.errors import ApiError
-from fitbit.simulator.query import make_token, page_size, read_token
-from fitbit.simulator.timefmt import date_dict, duration, rfc3339
+from simulator.cohort import Cohort, Persona
+from simulator.errors import ApiError
+from simulator.query import make_token, page_size, read_token
+from simulator.timefmt import date_dict, duration, rfc3339
 
 TRACKER_FEATURES = ("STEPS", "DISTANCE", "ELEVATION", "CALORIES", "ACTIVE_ZONE_MINUTES", "HEART_RATE", "SLEEP",
                     "SMART_SLEEP", "SPO2", "SKIN_TEMPERATURE", "SEDENTARY_TIME")

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from fitbit.simulator.timefmt import naive_date, naive_midnight
+from simulator.timefmt import naive_date, naive_midnight
 
 TRAVEL_OUT = (timedelta(days=-8), 12)  # (day relative to the window's end date, UTC hour)
 TRAVEL_BACK = (timedelta(days=-4), 1)

@@ -19,11 +19,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from fitbit.simulator import gen_activity as act
-from fitbit.simulator import gen_sessions as ses
-from fitbit.simulator import gen_vitals as vit
-from fitbit.simulator.series import Series
-from fitbit.simulator.store import DayData
+from simulator import gen_activity as act
+from simulator import gen_sessions as ses
+from simulator import gen_vitals as vit
+from simulator.series import Series
+from simulator.store import DayData
 
 Measure = Callable[[Series, int], tuple[Any, ...]]
 Render = Callable[[tuple[Any, ...]], dict[str, Any]]

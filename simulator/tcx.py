@@ -12,10 +12,10 @@ from __future__ import annotations
 import math
 from xml.sax.saxutils import escape
 
-from fitbit.simulator.gen_sessions import minute_distances
-from fitbit.simulator.plan import Workout
-from fitbit.simulator.store import DayData
-from fitbit.simulator.timefmt import rfc3339
+from simulator.gen_sessions import minute_distances
+from simulator.plan import Workout
+from simulator.store import DayData
+from simulator.timefmt import rfc3339
 
 STEP_S = 5
 SPORT = {"RUNNING": "Running", "OUTDOOR_BIKE": "Biking"}

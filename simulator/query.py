@@ -18,12 +18,12 @@ from datetime import timedelta
 from typing import Any
 
 from fitbit.catalogue import DataType
-from fitbit.simulator.cohort import Persona
-from fitbit.simulator.errors import invalid_argument
-from fitbit.simulator.filters import TimeFilter
-from fitbit.simulator.series import ALL_SOURCES, WEARABLE_SOURCES, HeartSeries, Series
-from fitbit.simulator.store import DataStore
-from fitbit.simulator.timefmt import naive_midnight
+from simulator.cohort import Persona
+from simulator.errors import invalid_argument
+from simulator.filters import TimeFilter
+from simulator.series import ALL_SOURCES, WEARABLE_SOURCES, HeartSeries, Series
+from simulator.store import DataStore
+from simulator.timefmt import naive_midnight
 
 Chunk = tuple[Series, Sequence[int]]
 _FAMILY = re.compile(r"^users/([^/]+)/dataSourceFamilies/([a-z-]+)$")

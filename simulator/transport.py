@@ -19,7 +19,7 @@ import requests
 from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
 
-from fitbit.simulator.app import Simulator
+from simulator.app import Simulator
 
 SIM_BASE_URL = "http://health.simulator.local"
 _REASONS = {200: "OK", 302: "Found", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",

@@ -17,9 +17,9 @@ import statistics
 from datetime import timedelta
 from typing import Any
 
-from fitbit.simulator.frame import zone_bounds
-from fitbit.simulator.series import DERIVED, MANUAL, SCALE, TRACKER, HeartSeries, Series
-from fitbit.simulator.store import DayData
+from simulator.frame import zone_bounds
+from simulator.series import DERIVED, MANUAL, SCALE, TRACKER, HeartSeries, Series
+from simulator.store import DayData
 
 
 def build_heart_rate(dd: DayData) -> Series:

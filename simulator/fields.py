@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fitbit.simulator.errors import invalid_argument
+from simulator.errors import invalid_argument
 
 Mask = dict[str, "Mask | None"]  # None: the whole field
 

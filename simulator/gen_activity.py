@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from fitbit.simulator.frame import LEVELS, ZONES, runs
-from fitbit.simulator.series import PHONE, TRACKER, Series
-from fitbit.simulator.store import DayData
+from simulator.frame import LEVELS, ZONES, runs
+from simulator.series import PHONE, TRACKER, Series
+from simulator.store import DayData
 
 AZM_ZONES = {2: ("FAT_BURN", 1), 3: ("CARDIO", 2), 4: ("PEAK", 2)}
 
