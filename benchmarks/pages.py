@@ -18,7 +18,7 @@ from fitbit.client import HealthClient, export_tcx_call, paired_devices_call, se
 from fitbit.parse import PageContext, parse_page
 from fitbit.plan import PlanOptions, call_for, object_name, planned_reads
 from simulator import SIM_BASE_URL, SimConfig, Simulator, simulator_session
-from helper.events import Unit
+from fitbit.messages import Unit
 
 SEED = 42
 PARTICIPANT = "user1"  # Europe/Berlin: a plain 24-hour day (the DST days are earlier in the window)

@@ -21,7 +21,7 @@ from typing import Any
 import requests
 
 from helper import demo
-from helper.events import RunTrigger
+from fitbit.messages import RunTrigger
 from helper.local_runtime import LocalRuntime
 from helper.summary import summarise
 

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from fitbit import client
 from fitbit.catalogue import ACCOUNT_READS, DATA_TYPES, Read, by_path_id, read_for
 from fitbit.filters import civil_day_filter
-from helper.events import RunTrigger, Unit
+from fitbit.messages import RunTrigger, Unit
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from typing import Iterator
 import requests
 
 from fitbit.oauth import OAuthClientConfig
-from helper.events import RunTrigger
+from fitbit.messages import RunTrigger
 from helper.local_runtime import LocalRuntime, RunStats
 from helper.secrets import LocalSecretStore, save_oauth_client
 from helper.settings import Settings

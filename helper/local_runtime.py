@@ -20,7 +20,8 @@ from typing import Any
 
 from fitbit.errors import PipelineError
 from helper.compose import Adapters, adapters
-from helper.events import PUBSUB_EVENT, Message, Unit, decode, message_from_pubsub_event
+from fitbit.messages import Message, Unit, decode
+from helper.cloudevents import PUBSUB_EVENT, message_from_pubsub_event
 from helper.queue import Delivery, InProcessQueue, utc_now
 from helper.settings import Settings
 

@@ -13,16 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable, Sequence
 
-from helper.events import (
-    PUBSUB_EVENT,
-    STORAGE_FINALIZED,
-    Message,
-    StoredObject,
-    Unit,
-    encode,
-    pubsub_event_data,
-    storage_event_data,
-)
+from fitbit.messages import Message, StoredObject, Unit, encode
+from helper.cloudevents import PUBSUB_EVENT, STORAGE_FINALIZED, pubsub_event_data, storage_event_data
 
 Clock = Callable[[], datetime]
 

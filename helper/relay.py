@@ -40,7 +40,7 @@ from urllib.parse import quote
 import functions_framework
 import requests
 
-from helper.events import PUBSUB_EVENT
+from helper.cloudevents import PUBSUB_EVENT
 
 STORAGE_TYPES = {"OBJECT_FINALIZE": "finalized", "OBJECT_DELETE": "deleted", "OBJECT_ARCHIVE": "archived",
                  "OBJECT_METADATA_UPDATE": "metadataUpdated"}

@@ -21,7 +21,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from helper.ports import Warehouse
+from fitbit.ports import Warehouse
 
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9", "#000000", "#999933", "#882255",
            "#44AA99")  # Okabe-Ito first: distinguishable with the common colour-vision deficiencies

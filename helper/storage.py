@@ -14,8 +14,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-from helper.events import StoredObject
-from helper.ports import Blob
+from fitbit.messages import StoredObject
+from fitbit.ports import Blob
 
 FinalizeHook = Callable[[StoredObject, int, datetime], None]
 

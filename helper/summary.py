@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from fitbit.catalogue import all_tables
-from helper.ports import Warehouse
+from fitbit.ports import Warehouse
 
 
 @dataclass(frozen=True)

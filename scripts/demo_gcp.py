@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from helper.events import FlushTrigger, Message, RunTrigger  # noqa: E402
+from fitbit.messages import FlushTrigger, Message, RunTrigger  # noqa: E402
 from scripts.emulators import Stack, free_port  # noqa: E402
 
 FUNCTIONS = {  # name -> (target, source, signature type)
@@ -245,7 +245,7 @@ class GcpPipeline:
 
     def deferred(self) -> int:
         """Units republished with a not-before time (rate limited, or a sleep to re-read later)."""
-        from helper.events import Unit, decode
+        from fitbit.messages import Unit, decode
 
         units = (decode(data) for topic, data, _ in self.journal if topic == self.units_topic)
         return sum(1 for u in units if isinstance(u, Unit) and u.not_before is not None)

@@ -22,8 +22,8 @@ from typing import Callable, Sequence
 from fitbit import plan
 from fitbit.client import HealthClient
 from fitbit.errors import MalformedMessage, NotYet, RateLimited, TerminalError, TransientError
-from helper.events import FlushTrigger, RunTrigger, Unit, decode, encode, message_from_pubsub_event
-from helper.ports import Queue, RawStore
+from fitbit.messages import FlushTrigger, RunTrigger, Unit, decode, encode
+from fitbit.ports import Queue, RawStore
 
 log = logging.getLogger("fitbit.extract")
 
@@ -47,16 +47,6 @@ def backoff_seconds(unit: Unit, retry_after_s: float | None) -> float:
     if retry_after_s is not None:
         return retry_after_s + jitter
     return min(2.0 ** unit.attempt, 300.0) * (1.0 + 0.25 * jitter)
-
-
-def handle_pubsub_event(event_data: object, ctx: ExtractContext) -> str:
-    """Entry for a messagePublished CloudEvent; an unreadable envelope is recorded, not retried."""
-    try:
-        data = message_from_pubsub_event(event_data)
-    except MalformedMessage as exc:
-        record_malformed(repr(event_data).encode()[:4096], exc, ctx)
-        return "failed:MalformedMessage"
-    return handle_message(data, ctx)
 
 
 def handle_message(data: bytes, ctx: ExtractContext) -> str:

@@ -18,8 +18,8 @@ from typing import Any, Callable, Mapping
 from fitbit.catalogue import PROCESSING_LOG_TABLE, by_path_id, table_named
 from fitbit.errors import MalformedMessage, PipelineError, TerminalError
 from fitbit.parse import PARSER_VERSION, PageContext, ParsedPage, parse_page
-from helper.events import StoredObject, Unit, decode, object_from_storage_event
-from helper.ports import Queue, RawStore, Warehouse
+from fitbit.messages import StoredObject, Unit, decode
+from fitbit.ports import Queue, RawStore, Warehouse
 
 log = logging.getLogger("fitbit.transform_load")
 
@@ -34,14 +34,10 @@ class TransformContext:
     max_sleep_refetches: int = 6
 
 
-def handle_storage_event(event_data: object, ctx: TransformContext) -> str:
-    """Entry for a storage object-finalized CloudEvent (MalformedMessage propagates as terminal)."""
-    try:
-        obj = object_from_storage_event(event_data)
-    except MalformedMessage:
-        log.error("storage event without bucket/name acknowledged", extra={"error_class": "MalformedMessage"})
-        return "failed:MalformedMessage"
-    return handle_object(obj, ctx)
+def record_malformed_event(exc: MalformedMessage) -> str:
+    """A storage event we cannot read names no object to record against: log it and acknowledge it."""
+    log.error("storage event without bucket/name acknowledged", extra={"error_class": exc.error_class})
+    return "failed:MalformedMessage"
 
 
 def handle_object(obj: StoredObject, ctx: TransformContext) -> str:

@@ -1,14 +1,21 @@
 """Cloud Function (gen2, CloudEvent, storage object-finalized): one raw object → staged rows + follow-ups.
 
-Thin on purpose: decode the event, build adapters from Settings, call the domain function.
+Thin on purpose: decode the envelope, build adapters from Settings, call the domain function.
 """
 
 import functions_framework
 
-from fitbit.jobs.transform import handle_storage_event
+from fitbit.errors import MalformedMessage
+from fitbit.jobs import transform as job
+from helper.cloudevents import object_from_storage_event
 from helper.compose import transform_context
 
 
 @functions_framework.cloud_event
 def transform_load(cloud_event) -> None:  # noqa: ANN001 - cloudevents.http.CloudEvent
-    handle_storage_event(cloud_event.data, transform_context())
+    try:
+        obj = object_from_storage_event(cloud_event.data)
+    except MalformedMessage as exc:  # names no object: logged and acknowledged
+        job.record_malformed_event(exc)
+        return
+    job.handle_object(obj, transform_context())

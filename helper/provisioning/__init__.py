@@ -24,7 +24,7 @@ Platform facts behind the plan (Google Cloud docs, checked 2026-11-23):
 - Event-driven gen2 functions time out after at most 540 s.
 
 Modules: ``config`` (the validated knobs), ``model`` (resource and binding types, ``Plan``), ``plan``
-(``build_plan``) import only the standard library and ``helper.events``, so the post-deploy step runs in the
+(``build_plan``) import only the standard library and ``fitbit.messages`` (with the catalogue it validates against), so the post-deploy step runs in the
 Cloud SDK image with nothing installed; ``clients`` applies the emulator-supported resources through the
 Google client libraries, imported lazily.
 """

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from helper.events import FlushTrigger, RunTrigger, encode
+from fitbit.messages import FlushTrigger, RunTrigger, encode
 from helper.provisioning.config import (
     APIS,
     EXTRACT,

@@ -16,7 +16,7 @@ import pytest
 from google.cloud import pubsub_v1
 
 from fitbit.catalogue import PROCESSING_LOG_TABLE
-from helper.events import FlushTrigger, RunTrigger, Unit, decode
+from fitbit.messages import FlushTrigger, RunTrigger, Unit, decode
 from helper.queue import PubSubQueue
 from helper.relay import to_cloudevent
 from helper.storage import GcsRawStore

@@ -20,7 +20,7 @@ import requests
 from fitbit.catalogue import all_tables
 from helper import demo
 from helper.compose import client_factory
-from helper.events import RunTrigger, Unit, decode
+from fitbit.messages import RunTrigger, Unit, decode
 from helper.settings import Settings
 from helper.summary import summarise
 from tests.ground_truth import INTRADAY, SUMMED, assert_daily_totals_match, assert_intraday_sums_to_daily

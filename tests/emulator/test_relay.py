@@ -18,7 +18,7 @@ import functions_framework
 import pytest
 
 from helper import relay
-from helper.events import object_from_storage_event
+from helper.cloudevents import object_from_storage_event
 
 ROOT = Path(__file__).resolve().parents[2]
 TOPIC = "projects/demo-project/topics/fitbit-units"

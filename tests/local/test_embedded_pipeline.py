@@ -16,7 +16,8 @@ import requests
 
 from helper import demo
 from helper.compose import client_factory
-from helper.events import PUBSUB_EVENT, RunTrigger, pubsub_event_data
+from fitbit.messages import RunTrigger
+from helper.cloudevents import PUBSUB_EVENT, pubsub_event_data
 from helper.local_runtime import LocalRuntime
 from helper.queue import Delivery, utc_now
 from tests.ground_truth import INTRADAY, SUMMED, assert_daily_totals_match, assert_intraday_sums_to_daily, daily_rollup_truth

@@ -11,7 +11,7 @@ from fitbit.parse import PageContext, parse_page
 from fitbit.plan import call_for
 from helper import demo
 from helper.compose import adapters, client_factory
-from helper.events import Unit
+from fitbit.messages import Unit
 
 pytestmark = pytest.mark.slow
 USERS, DAYS = 3, 7

@@ -6,7 +6,8 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 
 from fitbit.catalogue import PROCESSING_LOG_TABLE, table_spec
-from helper.events import PUBSUB_EVENT, STORAGE_FINALIZED, Unit, decode, message_from_pubsub_event
+from fitbit.messages import Unit, decode
+from helper.cloudevents import PUBSUB_EVENT, STORAGE_FINALIZED, message_from_pubsub_event
 from helper.queue import InProcessQueue
 from helper.storage import LocalRawStore
 from helper.warehouse import DuckDbWarehouse

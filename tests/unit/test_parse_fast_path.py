@@ -22,7 +22,7 @@ from fitbit.filters import physical_time_filter
 from fitbit.parse import PageContext, parse_page, reference_rows
 from fitbit.plan import call_for
 from simulator import SIM_BASE_URL, SimConfig, Simulator, simulator_session
-from helper.events import Unit
+from fitbit.messages import Unit
 
 # Five users cover the simulator's zone stories (Berlin, New York, the London-Tokyo traveller, Kolkata
 # +05:30, Los Angeles); the window holds the US DST change (11-01) and the traveller's 33-hour day.

@@ -6,7 +6,7 @@ import pytest
 
 from fitbit import plan
 from fitbit.catalogue import DATA_TYPES
-from helper.events import RunTrigger, Unit
+from fitbit.messages import RunTrigger, Unit
 
 TODAY = date(2026, 11, 6)
 

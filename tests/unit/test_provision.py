@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from helper import compose, events, secrets
+from fitbit import messages as events
+from helper import compose, secrets
 from helper import provisioning as pv
 from helper.provisioning import clients as clients_module
 from helper.settings import Settings

@@ -1,8 +1,8 @@
 """The narrow interfaces the pipeline's domain functions talk to, one per cloud service.
 
-Each has a GCP implementation and an embedded one (``helper/storage.py``, ``helper/queue.py``,
-``helper/warehouse.py``, ``helper/secrets.py``); the domain (``fitbit/``) sees only these Protocols,
-so it never imports a cloud client and its tests run against the embedded adapters.
+The domain owns them; ``helper/`` holds a GCP and an embedded implementation of each (``helper/storage.py``,
+``helper/queue.py``, ``helper/warehouse.py``). The domain (``fitbit/``) sees only these Protocols, so it
+never imports a cloud client and its tests run against the embedded adapters.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping, Protocol, Sequence
 
 from fitbit.catalogue import TableSpec
-from helper.events import Message
+from fitbit.messages import Message
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Work messages and the CloudEvent shapes that carry them, decoded and validated in one place.
+"""Work messages: the typed, versioned requests the pipeline passes itself, decoded and validated in one place.
 
 Why one module: a malformed message must become a terminal error (recorded, acknowledged), never a
 bare exception that Pub/Sub redelivers forever. Every message is JSON with ``schema`` and ``version``
@@ -11,26 +11,23 @@ Message kinds (schema ``fitbit-pipeline``, version 1):
 - ``unit``: one request's worth of work (participant, data type, method, window, page).
 - ``flush``: merge the staged rows into the warehouse tables (hourly, and when a local run drains).
 
-CloudEvent shapes are those Eventarc delivers to gen2 functions:
-``google.cloud.pubsub.topic.v1.messagePublished`` (data.message.data is base64) and
-``google.cloud.storage.object.v1.finalized`` (data is the object resource; generation is a string).
+- ``StoredObject``: the raw-store object a storage event names (what transform_load works on).
+
+The envelopes that carry these (Pub/Sub and storage CloudEvents) are plumbing: ``helper/cloudevents.py``.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime, timezone
 from typing import Any, Literal, Mapping, get_args
 
+from fitbit.catalogue import by_path_id
 from fitbit.errors import MalformedMessage
 
 SCHEMA = "fitbit-pipeline"
 VERSION = 1
-PUBSUB_EVENT = "google.cloud.pubsub.topic.v1.messagePublished"
-STORAGE_FINALIZED = "google.cloud.storage.object.v1.finalized"
 
 Reason = Literal["daily", "backfill", "follow-up", "retry"]
 REASONS = frozenset(get_args(Reason))
@@ -93,10 +90,11 @@ Message = RunTrigger | FlushTrigger | Unit
 
 def encode(message: Message) -> bytes:
     body = {"schema": SCHEMA, "version": VERSION, **asdict(message)}
-    return json.dumps(body, default=_json_default, separators=(",", ":"), sort_keys=True).encode()
+    return json.dumps(body, default=json_default, separators=(",", ":"), sort_keys=True).encode()
 
 
-def _json_default(value: object) -> str:
+def json_default(value: object) -> str:
+    """JSON for dates and instants (UTC, ``Z``); the one spelling every message and envelope uses."""
     if isinstance(value, datetime):
         return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
     if isinstance(value, date):
@@ -145,8 +143,6 @@ def _decode_run(f: Mapping[str, Any]) -> RunTrigger:
 
 
 def _decode_unit(f: Mapping[str, Any]) -> Unit:
-    from fitbit.catalogue import by_path_id
-
     _only(f, {"kind", "participant", "data_type", "method", "start", "end", "reason", "page", "page_token",
               "attempt", "not_before", "data_point", "run_id"})
     data_type = _text(f, "data_type")
@@ -227,30 +223,6 @@ def _datetime(value: Any) -> datetime | None:
     return parsed
 
 
-# --- CloudEvents ------------------------------------------------------------------------------
-
-def pubsub_event_data(data: bytes, message_id: str, publish_time: datetime, subscription: str,
-                      attributes: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """The ``data`` of a messagePublished CloudEvent, as Eventarc builds it."""
-    return {
-        "message": {
-            "data": base64.b64encode(data).decode(),
-            "attributes": dict(attributes or {}),
-            "messageId": message_id,
-            "publishTime": _json_default(publish_time),
-        },
-        "subscription": subscription,
-    }
-
-
-def message_from_pubsub_event(event_data: Any) -> bytes:
-    try:
-        encoded = event_data["message"]["data"]
-        return base64.b64decode(encoded, validate=True)
-    except (KeyError, TypeError, binascii.Error):
-        raise MalformedMessage("event is not a Pub/Sub messagePublished event with base64 data") from None
-
-
 @dataclass(frozen=True)
 class StoredObject:
     """What transform_load needs from a storage object-finalized event."""
@@ -258,33 +230,3 @@ class StoredObject:
     bucket: str
     name: str
     generation: str
-
-
-def object_from_storage_event(event_data: Any) -> StoredObject:
-    try:
-        bucket, name = event_data["bucket"], event_data["name"]
-        generation = str(event_data.get("generation", ""))
-    except (KeyError, TypeError, AttributeError):
-        raise MalformedMessage("event is not a storage object-finalized event") from None
-    if not isinstance(bucket, str) or not isinstance(name, str) or not name:
-        raise MalformedMessage("storage event lacks bucket or object name")
-    return StoredObject(bucket, name, generation)
-
-
-def storage_event_data(bucket: str, name: str, generation: str, size: int, created: datetime,
-                       content_type: str = "application/json") -> dict[str, Any]:
-    """The ``data`` of a storage finalized CloudEvent, with the fields Eventarc sends."""
-    stamp = _json_default(created)
-    return {
-        "kind": "storage#object",
-        "id": f"{bucket}/{name}/{generation}",
-        "bucket": bucket,
-        "name": name,
-        "generation": generation,
-        "metageneration": "1",
-        "contentType": content_type,
-        "size": str(size),
-        "timeCreated": stamp,
-        "updated": stamp,
-        "storageClass": "STANDARD",
-    }

@@ -7,10 +7,8 @@ from datetime import date, datetime, timezone
 import pytest
 
 from fitbit.errors import MalformedMessage, TerminalError
-from helper.events import (
-    FlushTrigger, RunTrigger, Unit, decode, encode, message_from_pubsub_event, object_from_storage_event,
-    pubsub_event_data,
-)
+from fitbit.messages import FlushTrigger, RunTrigger, Unit, decode, encode
+from helper.cloudevents import message_from_pubsub_event, object_from_storage_event, pubsub_event_data
 
 UNIT = Unit("user1", "steps", "reconcile", date(2026, 11, 3), date(2026, 11, 6), "daily", page=2,
             page_token="tok", attempt=1, not_before=datetime(2026, 11, 6, 10, tzinfo=timezone.utc), run_id="r1")
