@@ -20,10 +20,10 @@ from typing import Any
 
 import requests
 
-from helper import demo
+from tools import demo
 from fitbit.messages import RunTrigger
-from helper.local_runtime import LocalRuntime
-from helper.summary import summarise
+from tools.local_runtime import LocalRuntime
+from tools.summary import summarise
 
 END = demo.DEFAULT_END_DATE
 

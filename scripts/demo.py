@@ -17,9 +17,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from helper import demo  # noqa: E402
-from helper.report import write_report  # noqa: E402
-from helper.summary import render, summarise  # noqa: E402
+from tools import demo  # noqa: E402
+from tools.report import write_report  # noqa: E402
+from tools.summary import render, summarise  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:

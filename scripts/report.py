@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from helper.compose import adapters  # noqa: E402
-from helper.report import write_report  # noqa: E402
+from tools.report import write_report  # noqa: E402
 from helper.settings import Settings, SettingsError  # noqa: E402
 
 DEMO_STATE = ROOT / ".state" / "demo"

@@ -13,7 +13,7 @@ from typing import Iterator
 
 import pytest
 
-from scripts.emulators import EmulatorFailed, EmulatorMissing, Stack, install
+from tools.emulators import EmulatorFailed, EmulatorMissing, Stack, install
 
 RAW_BUCKET = "fitbit-raw"
 

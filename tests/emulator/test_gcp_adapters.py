@@ -18,7 +18,7 @@ from google.cloud import pubsub_v1
 from fitbit.catalogue import PROCESSING_LOG_TABLE
 from fitbit.messages import FlushTrigger, RunTrigger, Unit, decode
 from helper.queue import PubSubQueue
-from helper.relay import to_cloudevent
+from tools.relay import to_cloudevent
 from helper.storage import GcsRawStore
 from helper.warehouse import BigQueryWarehouse
 

@@ -18,13 +18,13 @@ import pytest
 import requests
 
 from fitbit.catalogue import all_tables
-from helper import demo
+from tools import demo
 from helper.compose import client_factory
 from fitbit.messages import RunTrigger, Unit, decode
 from helper.settings import Settings
-from helper.summary import summarise
+from tools.summary import summarise
 from tests.ground_truth import INTRADAY, SUMMED, assert_daily_totals_match, assert_intraday_sums_to_daily
-from scripts.demo_gcp import SIM_SLEEP_PROCESSING_S, GcpPipeline, Route, function_env
+from tools.emulated_gcp import SIM_SLEEP_PROCESSING_S, GcpPipeline, Route, function_env
 
 pytestmark = [pytest.mark.emulator, pytest.mark.slow]
 

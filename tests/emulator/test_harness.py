@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from scripts.emulators import EmulatorFailed, Stack, down
+from tools.emulators import EmulatorFailed, Stack, down
 from tests.emulator.conftest import unavailable
 
 

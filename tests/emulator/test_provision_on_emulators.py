@@ -11,9 +11,9 @@ from dataclasses import replace
 
 import pytest
 
-from helper import provisioning as pv
-from helper.provisioning.clients import CloudClients
-from scripts import provision
+from tools import provisioning as pv
+from tools.provisioning.clients import CloudClients
+from tools.provisioning import apply as provision
 
 pytestmark = pytest.mark.emulator
 

@@ -17,7 +17,7 @@ from typing import Iterator
 import functions_framework
 import pytest
 
-from helper import relay
+from tools import relay
 from helper.cloudevents import object_from_storage_event
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -106,7 +106,7 @@ def target() -> Iterator[tuple[str, list[int]]]:
 def test_the_relay_passes_the_functions_status_back_so_pubsub_retries_or_acknowledges(target, monkeypatch):
     url, statuses = target
     monkeypatch.setenv("RELAY_FUNCTIONS", json.dumps({"extract": url, "down": "http://127.0.0.1:9/"}))
-    client = functions_framework.create_app("relay", str(ROOT / "helper/relay.py"), "http").test_client()
+    client = functions_framework.create_app("relay", str(ROOT / "tools/relay.py"), "http").test_client()
     path = f"/extract/{TOPIC}"
     statuses.append(500)
     assert client.post(path, json=_push(b"{}", message_id="m1")).status_code == 500

@@ -14,14 +14,14 @@ from pathlib import Path
 import pytest
 import requests
 
-from helper import demo
+from tools import demo
 from helper.compose import client_factory
 from fitbit.messages import RunTrigger
 from helper.cloudevents import PUBSUB_EVENT, pubsub_event_data
-from helper.local_runtime import LocalRuntime
+from tools.local_runtime import LocalRuntime
 from helper.queue import Delivery, utc_now
 from tests.ground_truth import INTRADAY, SUMMED, assert_daily_totals_match, assert_intraday_sums_to_daily, daily_rollup_truth
-from helper.summary import summarise
+from tools.summary import summarise
 
 pytestmark = pytest.mark.slow
 

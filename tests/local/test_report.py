@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from fitbit.catalogue import all_tables
-from helper.report import MAX_LINES, ReportData, render
+from tools.report import MAX_LINES, ReportData, render
 from helper.warehouse import DuckDbWarehouse
 from scripts import report as report_script
 

@@ -9,7 +9,7 @@ import pytest
 from fitbit.catalogue import ACCOUNT_READS, DATA_TYPES
 from fitbit.parse import PageContext, parse_page
 from fitbit.plan import call_for
-from helper import demo
+from tools import demo
 from helper.compose import adapters, client_factory
 from fitbit.messages import Unit
 

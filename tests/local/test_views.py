@@ -29,7 +29,8 @@ from fitbit.client import (
 )
 from fitbit.filters import civil_day_filter
 from fitbit.parse import duration_seconds, parse_instant
-from helper import demo, views
+from helper import views
+from tools import demo
 from helper.compose import client_factory
 from helper.warehouse import DuckDbWarehouse
 

@@ -24,7 +24,7 @@ from fitbit.catalogue import required_scopes
 from fitbit.errors import AccountNotLinked
 from fitbit.oauth import SIMULATOR_CLIENT_SECRET, OAuthClientConfig
 from helper.secrets import LocalSecretStore, load_grant, load_oauth_client
-from scripts.authorise import AuthoriseError, main, run_authorise
+from tools.authorise import AuthoriseError, main, run_authorise
 
 API = "https://health.test/"
 CONFIG = OAuthClientConfig("client-1.apps.googleusercontent.com", "CLIENT-SECRET-XYZ",

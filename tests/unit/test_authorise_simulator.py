@@ -19,7 +19,7 @@ from fitbit.client import HealthClient
 from fitbit.oauth import OAuthClientConfig, TokenSource
 from simulator import RunningSimulator, running_simulator
 from helper.secrets import LocalSecretStore, load_grant, load_oauth_client
-from scripts.authorise import main, run_authorise
+from tools.authorise import main, run_authorise
 
 
 def play_browser(url: str) -> None:

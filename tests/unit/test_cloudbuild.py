@@ -9,7 +9,7 @@ import pytest
 import yaml
 from _pytest.mark.expression import Expression
 
-from helper import provisioning as pv
+from tools import provisioning as pv
 from scripts import create_cloud_function_zip as packaging
 
 ROOT = Path(__file__).resolve().parents[2]

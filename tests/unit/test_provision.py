@@ -14,10 +14,10 @@ import pytest
 
 from fitbit import messages as events
 from helper import compose, secrets
-from helper import provisioning as pv
-from helper.provisioning import clients as clients_module
+from tools import provisioning as pv
+from tools.provisioning import clients as clients_module
 from helper.settings import Settings
-from scripts import provision
+from tools.provisioning import apply as provision
 
 ROOT = Path(__file__).resolve().parents[2]
 TABLES_SQL = (ROOT / "bigquery_sql" / "create_tables.sql").read_text()

@@ -24,7 +24,7 @@ import requests
 
 from fitbit.oauth import OAuthClientConfig
 from fitbit.messages import RunTrigger
-from helper.local_runtime import LocalRuntime, RunStats
+from tools.local_runtime import LocalRuntime, RunStats
 from helper.secrets import LocalSecretStore, save_oauth_client
 from helper.settings import Settings
 
@@ -83,7 +83,7 @@ def _wait_for_listening(proc: subprocess.Popen, timeout_s: float = 60.0) -> str:
 
 def enrol(state_dir: Path, base_url: str, participants: list[str]) -> None:
     """Run the authorise flow for each participant against the simulator, storing grants locally."""
-    from scripts.authorise import run_authorise
+    from tools.authorise import run_authorise
 
     store = LocalSecretStore(state_dir / "secrets.json")
     config = OAuthClientConfig.for_base_url(base_url)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import ClassVar, Literal, Union
 
-from helper.provisioning.config import PHASES, PROJECT_NUMBER_PLACEHOLDER, SECRET_LABELS, Config, Phase
+from tools.provisioning.config import PHASES, PROJECT_NUMBER_PLACEHOLDER, SECRET_LABELS, Config, Phase
 
 # --- resources ------------------------------------------------------------------------------------------
 

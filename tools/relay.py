@@ -23,7 +23,7 @@ retry policy and, after ``max_delivery_attempts``, dead-letter. It also counts w
 Routing, like an Eventarc trigger's destination: the push endpoint is
 ``http://<relay>/<function>/projects/<project>/topics/<topic>`` and ``RELAY_FUNCTIONS`` is a JSON
 object mapping each function name to its URL, so a new subscription needs no relay restart. Serve with
-``functions-framework --target relay --signature-type http --source helper/relay.py``.
+``functions-framework --target relay --signature-type http --source tools/relay.py``.
 """
 
 from __future__ import annotations

@@ -29,7 +29,7 @@ Cloud SDK image with nothing installed; ``clients`` applies the emulator-support
 Google client libraries, imported lazily.
 """
 
-from helper.provisioning.config import (
+from tools.provisioning.config import (
     APIS,
     FUNCTION_NAMES,
     OAUTH_CLIENT_SECRET,
@@ -40,7 +40,7 @@ from helper.provisioning.config import (
     Config,
     Phase,
 )
-from helper.provisioning.model import (
+from tools.provisioning.model import (
     Api,
     Binding,
     Bucket,
@@ -60,7 +60,7 @@ from helper.provisioning.model import (
     Topic,
     TriggerDelivery,
 )
-from helper.provisioning.plan import build_plan, scheduler_bodies, split_statements, tables_from_ddl
+from tools.provisioning.plan import build_plan, scheduler_bodies, split_statements, tables_from_ddl
 
 __all__ = [
     "APIS", "FUNCTION_NAMES", "OAUTH_CLIENT_SECRET", "PARTICIPANT_SECRET_PREFIX", "PHASES", "PRIMITIVE_ROLES",

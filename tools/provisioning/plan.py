@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from fitbit.messages import FlushTrigger, RunTrigger, encode
-from helper.provisioning.config import (
+from tools.provisioning.config import (
     APIS,
     EXTRACT,
     FUNCTION_NAMES,
@@ -14,7 +14,7 @@ from helper.provisioning.config import (
     TRANSFORM_LOAD,
     Config,
 )
-from helper.provisioning.model import (
+from tools.provisioning.model import (
     Api,
     Binding,
     Bucket,

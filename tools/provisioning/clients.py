@@ -12,8 +12,8 @@ import json
 import os
 from typing import Any
 
-from helper.provisioning.config import ProvisioningError
-from helper.provisioning.model import Binding, Bucket, Dataset, Subscription, Table, Topic
+from tools.provisioning.config import ProvisioningError
+from tools.provisioning.model import Binding, Bucket, Dataset, Subscription, Table, Topic
 
 BQ_BASIC_ROLES = {"roles/bigquery.dataViewer": "READER", "roles/bigquery.dataEditor": "WRITER",
                   "roles/bigquery.dataOwner": "OWNER"}
