@@ -40,12 +40,17 @@ check: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports --no-cache
 
+# Every tier, with coverage. The tiers without emulators run on both cores (pytest-xdist; --dist loadfile
+# keeps a file's module-scoped end-to-end run on one worker), then the emulator tier runs alone: each
+# worker would start its own emulator stack. Plain `pytest` runs the same tests on one core.
+XDIST := -n 2 --dist loadfile
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest tests/unit tests/contract tests/local tests/packaging $(XDIST) --cov-report=
+	$(BIN)/python -m pytest tests/emulator --cov-append
 
 # The same selection as Cloud Build's test step: no end-to-end runs, no emulators, no live project.
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -m "not slow and not emulator and not live" --no-cov
+	$(BIN)/python -m pytest -m "not slow and not emulator and not live" --no-cov $(XDIST)
 
 sql: $(STAMP)
 	$(BIN)/python scripts/create_sql_files.py
