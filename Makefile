@@ -42,10 +42,11 @@ check: $(STAMP)
 
 # Every tier, with coverage. The tiers without emulators run on both cores (pytest-xdist; --dist loadfile
 # keeps a file's module-scoped end-to-end run on one worker), then the emulator tier runs alone: each
-# worker would start its own emulator stack. Plain `pytest` runs the same tests on one core.
+# worker would start its own emulator stack. The second coverage report is the whole suite's (the first
+# one, printed after the first run, leaves out the emulator tier). Plain `pytest` runs it all on one core.
 XDIST := -n 2 --dist loadfile
 test: $(STAMP)
-	$(BIN)/python -m pytest tests/unit tests/contract tests/local tests/packaging $(XDIST) --cov-report=
+	$(BIN)/python -m pytest tests/unit tests/contract tests/local tests/packaging $(XDIST)
 	$(BIN)/python -m pytest tests/emulator --cov-append
 
 # The same selection as Cloud Build's test step: no end-to-end runs, no emulators, no live project.
