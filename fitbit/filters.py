@@ -12,49 +12,23 @@ API facts behind them (filters guide and discovery revision 20261030, checked 20
   dated by the day it ends).
 
 Builders are pure: they validate their inputs and raise ``ValueError`` with the reason, so a bad
-window is caught before a request is spent on it.
+window is caught before a request is spent on it. The expression shape is ``fitbit.calls.range_filter``;
+a type's civil member is its catalogue entry's (``DataType.filter_member``).
 """
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
+from fitbit.calls import range_filter
 from fitbit.catalogue import DataType, by_path_id
+from fitbit.timefmt import physical_range
 
-__all__ = [
-    "civil_day_filter", "civil_range", "physical_member", "physical_range", "physical_time_filter", "rfc3339_utc",
-]
+__all__ = ["civil_day_filter", "physical_member", "physical_time_filter"]
 
 
 def _entry(data_type: DataType | str) -> DataType:
     return data_type if isinstance(data_type, DataType) else by_path_id(data_type)
-
-
-def civil_range(start: date, end: date) -> tuple[str, str]:
-    """Validate civil days ``[start, end)`` and return them as ``YYYY-MM-DD``.
-
-    Raises:
-        ValueError: a bound is not a plain ``date`` or ``end`` is not after ``start``.
-    """
-    for name, value in (("start", start), ("end", end)):
-        # datetime is a subclass of date; accepting it would silently drop the time of day.
-        if isinstance(value, datetime) or not isinstance(value, date):
-            raise ValueError(f"{name} must be a datetime.date (a civil day), got {type(value).__name__}")
-    if end <= start:
-        raise ValueError(f"end ({end}) must be after start ({start}): the end day is exclusive")
-    return start.isoformat(), end.isoformat()
-
-
-def physical_range(start: datetime, end: datetime) -> tuple[str, str]:
-    """Validate instants ``[start, end)`` and return them as RFC 3339 UTC strings.
-
-    Raises:
-        ValueError: a naive bound or ``end`` not after ``start``.
-    """
-    low, high = rfc3339_utc(start), rfc3339_utc(end)
-    if end <= start:
-        raise ValueError(f"end ({high}) must be after start ({low}): the upper bound is exclusive")
-    return low, high
 
 
 def civil_day_filter(data_type: DataType | str, start: date, end: date) -> str:
@@ -73,9 +47,7 @@ def civil_day_filter(data_type: DataType | str, start: date, end: date) -> str:
         ValueError: a bound is not a plain ``date`` or ``end`` is not after ``start``.
         KeyError: an unknown path id.
     """
-    member = _entry(data_type).filter_member
-    low, high = civil_range(start, end)
-    return f'{member} >= "{low}" AND {member} < "{high}"'
+    return _entry(data_type).civil_day_filter(start, end)
 
 
 def physical_member(data_type: DataType | str) -> str:
@@ -97,23 +69,6 @@ def physical_member(data_type: DataType | str) -> str:
     )
 
 
-def rfc3339_utc(value: datetime) -> str:
-    """Format an aware datetime as RFC 3339 in UTC with ``Z`` (fractional seconds only when present).
-
-    Raises:
-        ValueError: ``value`` is naive (its instant would be a guess).
-    """
-    if not isinstance(value, datetime):
-        raise ValueError(f"expected a datetime, got {type(value).__name__}")
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError(f"{value.isoformat()} is naive: physical times need a time zone (use UTC)")
-    utc = value.astimezone(UTC)
-    text = utc.strftime("%Y-%m-%dT%H:%M:%S")
-    if utc.microsecond:
-        text += f".{utc.microsecond:06d}".rstrip("0")
-    return text + "Z"
-
-
 def physical_time_filter(data_type: DataType | str, start: datetime, end: datetime) -> str:
     """The filter selecting points whose physical time lies in ``[start, end)``.
 
@@ -129,6 +84,4 @@ def physical_time_filter(data_type: DataType | str, start: datetime, end: dateti
     Raises:
         ValueError: naive bounds, ``end`` not after ``start``, or a type without a physical member.
     """
-    member = physical_member(data_type)
-    low, high = physical_range(start, end)
-    return f'{member} >= "{low}" AND {member} < "{high}"'
+    return range_filter(physical_member(data_type), *physical_range(start, end))

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from fitbit.catalogue import all_tables
-from fitbit.client import (
+from fitbit.calls import (
     daily_roll_up_call,
     list_call,
     paired_devices_call,
@@ -28,7 +28,7 @@ from fitbit.client import (
     settings_call,
 )
 from fitbit.filters import civil_day_filter
-from fitbit.parse import duration_seconds, parse_instant
+from fitbit.timefmt import duration_seconds, parse_instant
 from helper import views
 from tools import demo
 from helper.compose import client_factory

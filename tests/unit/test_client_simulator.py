@@ -14,15 +14,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
+from fitbit.calls import ApiCall, daily_roll_up_call, list_call, reconcile_call, roll_up_call
 from fitbit.catalogue import DATA_TYPES, by_path_id
-from fitbit.client import (
-    ApiCall,
-    HealthClient,
-    daily_roll_up_call,
-    list_call,
-    reconcile_call,
-    roll_up_call,
-)
+from fitbit.client import HealthClient
 from fitbit.errors import (
     AccountNotLinked,
     BadRequest,
@@ -62,18 +56,18 @@ def read_calls() -> list[tuple[str, ApiCall]]:
         for read in entry.reads:
             label = f"{entry.path_id}-{read.method}"
             if read.method == "dailyRollUp":
-                call = daily_roll_up_call(entry, start=START, end=END, page_size=read.page_size)
+                call = daily_roll_up_call(entry.path_id, start=START, end=END, page_size=read.page_size)
             elif read.method == "rollUp":
                 day = datetime(2026, 11, 4, tzinfo=UTC)
-                call = roll_up_call(entry, start=day, end=day + timedelta(days=1),
+                call = roll_up_call(entry.path_id, start=day, end=day + timedelta(days=1),
                                     window_size=read.window_size or "60s", page_size=read.page_size)
             elif entry.path_id == "heart-rate":  # raw 1-second samples: one hour is plenty
                 hour = datetime(2026, 11, 4, 12, tzinfo=UTC)
-                call = list_call(entry, filter=physical_time_filter(entry, hour, hour + timedelta(hours=1)),
+                call = list_call(entry.path_id, filter=physical_time_filter(entry, hour, hour + timedelta(hours=1)),
                                  page_size=read.page_size)
             else:
                 build = list_call if read.method == "list" else reconcile_call
-                call = build(entry, filter=civil_day_filter(entry, START, END), page_size=read.page_size)
+                call = build(entry.path_id, filter=entry.civil_day_filter(START, END), page_size=read.page_size)
             calls.append((label, call))
     return calls
 
@@ -105,7 +99,7 @@ def test_small_pages_follow_the_tokens_to_the_same_points_as_one_big_page(sim: S
 
 def test_daily_rollups_come_back_one_window_per_day_of_the_exclusive_range(sim: Simulator) -> None:
     client = client_for(sim)
-    windows = [w for p in client.daily_roll_up("steps", start=START, end=END) for w in p.items]
+    windows = [w for p in client.pages(daily_roll_up_call("steps", start=START, end=END)) for w in p.items]
     days = sorted(date(**w["civilStartTime"]["date"]) for w in windows)
     assert days == [START + timedelta(days=i) for i in range((END - START).days)]
 
@@ -120,7 +114,7 @@ def test_account_reads_answer_identity_settings_and_devices(sim: Simulator) -> N
 def test_an_exercise_track_exports_as_tcx_xml(sim: Simulator) -> None:
     client = client_for(sim)
     everything = civil_day_filter("exercise", END - timedelta(days=10), END + timedelta(days=1))
-    sessions = [i for p in client.list("exercise", filter=everything, page_size=25) for i in p.items]
+    sessions = [i for p in client.pages(list_call("exercise", filter=everything, page_size=25)) for i in p.items]
     with_gps = [s["name"] for s in sessions if s["exercise"].get("exerciseMetadata", {}).get("hasGps")]
     assert with_gps, "seed 3 gives user1 a GPS session; pick another seed if the generators change"
     xml = client.export_tcx(with_gps[0])

@@ -7,7 +7,8 @@ from datetime import UTC, date, datetime, timedelta, timezone
 import pytest
 
 from fitbit.catalogue import DATA_TYPES, by_path_id
-from fitbit.filters import civil_day_filter, physical_time_filter, rfc3339_utc
+from fitbit.filters import civil_day_filter, physical_time_filter
+from fitbit.timefmt import utc_text
 
 NOV21, NOV22 = date(2026, 11, 21), date(2026, 11, 22)
 
@@ -85,5 +86,9 @@ def test_physical_bounds_must_be_aware_and_increasing() -> None:
         physical_time_filter("heart-rate", start, start)
 
 
-def test_fractional_seconds_are_kept_without_trailing_zeros() -> None:
-    assert rfc3339_utc(datetime(2026, 11, 21, 7, 15, 22, 481000, tzinfo=UTC)) == "2026-11-21T07:15:22.481Z"
+def test_instants_have_one_utc_spelling_with_microseconds_only_when_present() -> None:
+    berlin = timezone(timedelta(hours=1))
+    assert utc_text(datetime(2026, 11, 21, 8, 15, 22, 481000, tzinfo=berlin)) == "2026-11-21T07:15:22.481000Z"
+    assert utc_text(datetime(2026, 11, 21, 7, 15, 22, tzinfo=UTC)) == "2026-11-21T07:15:22Z"
+    with pytest.raises(ValueError, match="naive"):
+        utc_text(datetime(2026, 11, 21, 7, 15, 22))

@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 
 from fitbit.catalogue import DATA_TYPES
-
 from simulator.timefmt import parse_duration, parse_rfc3339
 from tests.conftest import Api
 
