@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from fitbit.catalogue import DATA_TYPES, DataType
+from fitbit.catalogue.followups import ExportDetail
 from simulator import default_scopes
 from simulator.generators import GENERATORS
 from tests.conftest import Api
@@ -33,8 +34,7 @@ def methods_for(dt: DataType) -> list[str]:
         out += ["rollUp", "dailyRollUp"]
     if dt.identifiable:
         out.append("get")
-    if dt.path_id == "exercise":
-        out.append("exportExerciseTcx")
+    out += [f.target.method for f in dt.follow_ups if isinstance(f, ExportDetail)]  # exportExerciseTcx
     return out
 
 
@@ -66,7 +66,7 @@ def _read(api: Api, dt: DataType, method: str) -> None:
         _checked(api, api.get(path, **params, pageToken=token), PREFIX + method, schema)
     unfiltered = _checked(api, api.get(path, pageSize=5), PREFIX + method, schema)
     has_scale = api.sim.cohort.by_label(api.user).has_scale  # type: ignore[union-attr]
-    if dt.path_id not in ("weight", "body-fat") or has_scale:
+    if not GENERATORS[dt.path_id].occasional or has_scale:
         assert unfiltered.get("dataPoints"), f"{dt.path_id}: no data in the whole window"
 
 
@@ -85,7 +85,7 @@ def _daily(api: Api, dt: DataType) -> None:
             "windowSizeDays": 1}
     path = f"/v4/users/me/dataTypes/{dt.path_id}/dataPoints:dailyRollUp"
     data = _checked(api, api.post(path, body), PREFIX + "dailyRollUp", "DailyRollUpDataPointsResponse", body)
-    if dt.path_id not in ("weight", "body-fat"):
+    if not GENERATORS[dt.path_id].occasional:
         assert data.get("rollupDataPoints"), f"{dt.path_id}: a week without a daily rollup"
 
 

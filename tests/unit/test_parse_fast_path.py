@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from fitbit.calls import list_call
-from fitbit.catalogue import DATA_TYPES, read_for
+from fitbit.catalogue import DATA_TYPES, read_for, unit_kind
 from fitbit.client import HealthClient
 from fitbit.filters import physical_time_filter
 from fitbit.messages import Unit
@@ -57,7 +57,7 @@ def _simulator_pages(sim: Simulator, user: str, path_id: str, method: str) -> li
 
 def _items(ctx: PageContext, body: bytes | str) -> list[Any]:
     data = json.loads(body) if body else {}
-    return data.get("rollupDataPoints" if ctx.method in ("rollUp", "dailyRollUp") else "dataPoints", [])
+    return data.get(unit_kind(ctx.data_type, ctx.method).items_key, [])
 
 
 def _outcome(run: Any) -> Any:
