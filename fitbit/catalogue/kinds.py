@@ -92,17 +92,22 @@ def _local_midnight_utc(day: date, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, time(0), zone).astimezone(UTC)
 
 
+class _JsonPages:
+    """Kinds whose pages are JSON envelopes, one object per page."""
+
+    content_type: ClassVar[str] = JSON
+    file_suffix: ClassVar[str] = ".json"
+    per_data_point: ClassVar[bool] = False
+
+
 @dataclass(frozen=True)
-class TypeRead:
+class TypeRead(_JsonPages):
     """One read of a data type as a unit kind (the pair a unit's ``data_type`` and ``method`` name)."""
 
     data_type: DataType
     read: Read
 
-    content_type: ClassVar[str] = JSON
-    file_suffix: ClassVar[str] = ".json"
     page_format: ClassVar[PageFormat] = "data-points"
-    per_data_point: ClassVar[bool] = False
 
     @property
     def name(self) -> str:
@@ -147,7 +152,7 @@ class TypeRead:
 
 
 @dataclass(frozen=True)
-class AccountRead:
+class AccountRead(_JsonPages):
     """A ``users.*`` endpoint read once per participant per run; its rows are its items' value columns.
 
     ``build`` turns a page token into the request; the table is the participant, the civil day the
@@ -163,10 +168,7 @@ class AccountRead:
     key: tuple[str, ...]
 
     method: ClassVar[str] = "get"
-    content_type: ClassVar[str] = JSON
-    file_suffix: ClassVar[str] = ".json"
     page_format: ClassVar[PageFormat] = "account"
-    per_data_point: ClassVar[bool] = False
 
     @cached_property
     def table(self) -> TableSpec:
