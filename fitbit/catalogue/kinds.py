@@ -19,6 +19,7 @@ from typing import ClassVar, Literal, Protocol
 from zoneinfo import ZoneInfo
 
 from fitbit.calls import (
+    DATA_POINTS,
     ApiCall,
     daily_roll_up_call,
     items_key,
@@ -127,7 +128,7 @@ class TypeRead(_JsonPages):
 
     @property
     def items_key(self) -> str | None:
-        return items_key(f"users.dataTypes.dataPoints.{self.read.method}")
+        return items_key(DATA_POINTS + self.read.method)
 
     @property
     def follow_ups(self) -> tuple[FollowUp, ...]:

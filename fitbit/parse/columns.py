@@ -50,14 +50,15 @@ def converter(column: ValueColumn) -> Getter:
         return (lambda v: int(duration_seconds(v))) if column.type == "INT64" else duration_seconds
     if column.conversion == "json":
         return lambda v: v
-    return {
+    by_type: dict[str, Getter] = {
         "INT64": int,
         "FLOAT64": float,
         "STRING": str,
         "BOOL": bool,
         "TIMESTAMP": lambda v: utc_text(parse_instant(v)),
         "JSON": lambda v: v,
-    }.get(column.type, str)
+    }
+    return by_type.get(column.type, str)
 
 
 def absent_value(column: ValueColumn) -> Any:
