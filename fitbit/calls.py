@@ -14,7 +14,6 @@ team spec §1, §4):
   ``:rollUp`` / ``:dailyRollUp`` are POST with ``range``, window, ``pageSize``, ``pageToken`` in the body;
 - page sizes are at most 10000 (``PAGE_SIZE_MAX``); paired devices at most 100;
 - items sit in ``dataPoints``, ``rollupDataPoints`` or ``pairedDevices`` (``ITEMS_KEYS``);
-- filters (AIP-160 subset): only ``>=`` and ``<`` joined by ``AND``, literals in double quotes;
 - ``dailyRollUp`` dates are ``{"year", "month", "day"}`` JSON integers (leading zeros are a 400); the
   discovery document calls the range closed-open, which is what our exclusive ``end`` sends;
 - ``exportExerciseTcx`` needs ``alt=media`` to return TCX XML, and only accepts the user ``me``.
@@ -33,7 +32,7 @@ from fitbit.timefmt import civil_range, physical_range
 
 __all__ = [
     "API_VERSION", "ITEMS_KEYS", "KEBAB_CASE", "PAGE_SIZE_MAX", "ApiCall", "daily_roll_up_call", "export_tcx_call",
-    "identity_call", "list_call", "paired_devices_call", "range_filter", "reconcile_call", "roll_up_call",
+    "identity_call", "list_call", "paired_devices_call", "reconcile_call", "roll_up_call",
     "settings_call",
 ]
 
@@ -108,11 +107,6 @@ class ApiCall:
             "page_size": self.param("pageSize"),
             "body": body,
         }
-
-
-def range_filter(member: str, low: str, high: str) -> str:
-    """``member >= "low" AND member < "high"``: the one filter shape the pipeline sends."""
-    return f'{member} >= "{low}" AND {member} < "{high}"'
 
 
 def items_key(discovery_method: str) -> str | None:

@@ -15,14 +15,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Literal, get_args
 
-from fitbit.calls import KEBAB_CASE, PAGE_SIZE_MAX, range_filter
+from fitbit import filters
+from fitbit.calls import KEBAB_CASE, PAGE_SIZE_MAX
 from fitbit.catalogue.columns import Column, ValueColumn
 from fitbit.catalogue.common import LINEAGE, common_columns
 from fitbit.catalogue.followups import FollowUp
-from fitbit.timefmt import civil_range
 
 RecordType = Literal["interval", "sample", "daily", "session"]
 Method = Literal["list", "reconcile", "rollUp", "dailyRollUp"]
@@ -201,22 +201,27 @@ class DataType:
 
     @property
     def filter_member(self) -> str:
-        """The civil-time filter member that selects a user's local day (filters guide, §1.4)."""
-        if self.record_type == "daily":
-            return f"{self.filter_id}.date"
-        if self.record_type == "sample":
-            return f"{self.filter_id}.sample_time.civil_time"
-        if self.dated_by_end:
-            return f"{self.filter_id}.interval.civil_end_time"
-        return f"{self.filter_id}.interval.civil_start_time"
+        """The civil-time filter member that selects a user's local day (``fitbit.filters``)."""
+        return filters.civil_member(self.filter_id, self.record_type, self.dated_by_end)
 
     def civil_day_filter(self, start: date, end: date) -> str:
-        """The filter selecting the civil (local wall-clock) days ``[start, end)`` of this type.
+        """The filter selecting the civil (local wall-clock) days ``[start, end)`` of this type, e.g.
+        ``steps.interval.civil_start_time >= "2026-11-21" AND steps.interval.civil_start_time < "2026-11-22"``.
 
         Raises:
             ValueError: a bound is not a plain ``date`` or ``end`` is not after ``start``.
         """
-        return range_filter(self.filter_member, *civil_range(start, end))
+        return filters.civil_filter(self.filter_member, start, end)
+
+    def physical_time_filter(self, start: datetime, end: datetime) -> str:
+        """The filter selecting points whose physical time lies in ``[start, end)`` (aware bounds).
+
+        Raises:
+            ValueError: naive bounds, ``end`` not after ``start``, or a type without a physical member
+                (daily types, exercise).
+        """
+        member = filters.physical_member(self.filter_id, self.record_type, self.dated_by_end)
+        return filters.physical_filter(member, start, end)
 
     @property
     def daily_read(self) -> Read | None:

@@ -17,9 +17,8 @@ from typing import Any
 import pytest
 
 from fitbit.calls import list_call
-from fitbit.catalogue import DATA_TYPES, read_for, unit_kind
+from fitbit.catalogue import DATA_TYPES, by_path_id, read_for, unit_kind
 from fitbit.client import HealthClient
-from fitbit.filters import physical_time_filter
 from fitbit.messages import Unit
 from fitbit.parse import PageContext, parse_page, reference_rows
 from fitbit.plan import call_for
@@ -48,7 +47,7 @@ def _simulator_pages(sim: Simulator, user: str, path_id: str, method: str) -> li
     time_zone = client.settings()["timeZone"]
     if path_id == "heart-rate" and method == "list":  # 1-second samples: 20 minutes across the US DST change
         start = datetime(2026, 11, 1, 5, 50, tzinfo=UTC)
-        call = list_call(path_id, filter=physical_time_filter(path_id, start, start + timedelta(minutes=20)),
+        call = list_call(path_id, filter=by_path_id(path_id).physical_time_filter(start, start + timedelta(minutes=20)),
                          page_size=read_for(path_id, method).page_size)
     else:
         call = call_for(Unit(user, path_id, method, START, END, "backfill"), time_zone)
