@@ -28,11 +28,19 @@ from simulator.cohort import Cohort
 from simulator.config import SimConfig
 from simulator.control import Control
 from simulator.errors import (
-    ApiError, Response, account_not_linked, error_response, html_404, invalid_argument, json_response,
-    rate_limited, scope_insufficient, unavailable,
+    ApiError,
+    Response,
+    account_not_linked,
+    error_response,
+    html_404,
+    invalid_argument,
+    json_response,
+    rate_limited,
+    scope_insufficient,
+    unavailable,
 )
 from simulator.fields import apply_mask, parse_mask
-from simulator.generators import OTHER_POINT_TYPES, OTHER_ROLLUP_TYPES
+from simulator.generators import BUILDERS, OTHER_POINT_TYPES, OTHER_ROLLUP_TYPES
 from simulator.oauth import OAuthServer, parse_form
 from simulator.store import DataStore
 
@@ -87,7 +95,7 @@ class Simulator:
         self.cohort = Cohort.build(c.users, c.days, c.seed, c.end_date)
         self.control = Control(wall, c.faults)
         self.started = self.control.now()
-        self.store = DataStore(c.seed, self.cohort, self.sleep_processed)
+        self.store = DataStore(c.seed, self.cohort, self.sleep_processed, BUILDERS)
         self.oauth = OAuthServer(self.cohort, self.control, c.client_id, c.client_secret)
 
     def sleep_processed(self) -> bool:
@@ -140,8 +148,7 @@ class Simulator:
              pretty: bool) -> Response:
         type_id, name, groups = found
         rpc = "google.devicesandservices.health.v4." + RPC[name]
-        persona = self.cohort.by_label(access.user)
-        assert persona is not None
+        persona = self.cohort.persona(access.user)
         segment = groups["user"]
         if segment not in ("me", persona.health_user_id):
             raise ApiError(403, "PERMISSION_DENIED", "The caller does not have permission")
