@@ -84,7 +84,7 @@ def _hr_zone_time(zone: str) -> Column:
 
 DATA_TYPES: tuple[DataType, ...] = (
     DataType(
-        "steps", "interval", ACTIVITY, true_zeros=True, summed_daily=True,
+        "steps", "interval", ACTIVITY, true_zeros=True, summed_daily=True, webhook=True,
         description="Step counts per minute, and the app's daily total",
         reads=(
             _intraday("steps_intraday", "Reconciled steps per interval",
@@ -94,7 +94,7 @@ DATA_TYPES: tuple[DataType, ...] = (
         ),
     ),
     DataType(
-        "distance", "interval", ACTIVITY, true_zeros=True, summed_daily=True,
+        "distance", "interval", ACTIVITY, true_zeros=True, summed_daily=True, webhook=True,
         description="Distance per minute in millimetres, and the daily total",
         reads=(
             _intraday("distance_intraday", "Reconciled distance per interval",
@@ -104,7 +104,7 @@ DATA_TYPES: tuple[DataType, ...] = (
         ),
     ),
     DataType(
-        "floors", "interval", ACTIVITY, true_zeros=True, summed_daily=True,
+        "floors", "interval", ACTIVITY, true_zeros=True, summed_daily=True, webhook=True,
         description="Floors climbed per interval, and the daily total",
         reads=(
             _intraday("floors_intraday", "Reconciled floors per interval",
@@ -114,7 +114,7 @@ DATA_TYPES: tuple[DataType, ...] = (
         ),
     ),
     DataType(
-        "altitude", "interval", ACTIVITY, true_zeros=True,
+        "altitude", "interval", ACTIVITY, true_zeros=True, webhook=True,
         description="Elevation gain per minute (gain, not height above sea level)",
         reads=(
             _intraday("altitude_intraday", "Reconciled elevation gain per interval",
@@ -280,7 +280,7 @@ DATA_TYPES: tuple[DataType, ...] = (
         ),
     ),
     DataType(
-        "sleep", "session", SLEEP, identifiable=True, dated_by_end=True,
+        "sleep", "session", SLEEP, identifiable=True, dated_by_end=True, webhook=True,
         description="Sleep sessions (main sleep and naps), dated by the day they end",
         follow_ups=(FollowUp("sleep_refetch", "Re-read a sleep still being processed (metadata.processed != true)"),),
         reads=(
@@ -335,7 +335,7 @@ DATA_TYPES: tuple[DataType, ...] = (
         ),
     ),
     DataType(
-        "weight", "sample", HEALTH_METRICS,
+        "weight", "sample", HEALTH_METRICS, webhook=True,
         description="Weight measurements (scale or manual)",
         reads=(
             Read("list", "weight", (

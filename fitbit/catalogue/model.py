@@ -156,6 +156,8 @@ class DataType:
     has_data_point_schema: bool = True
     identifiable: bool = False
     dated_by_end: bool = False
+    # Google pushes change notifications for this type (discovery 20261030, Subscription.dataTypes).
+    webhook: bool = False
     filter_id: str = field(default="")
     json_key: str = field(default="")
 
