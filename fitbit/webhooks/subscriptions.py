@@ -30,13 +30,20 @@ from typing import Any, Literal
 
 from fitbit.catalogue import DATA_TYPES
 from fitbit.client import API_VERSION, ApiCall, HealthClient
-from fitbit.errors import UnexpectedResponse
+from fitbit.errors import TerminalError, UnexpectedResponse
 
 CLOUD_PLATFORM_SCOPE = "https://www.googleapis.com/auth/cloud-platform"
 _ID = re.compile(r"^[a-z]([a-z0-9-]{2,34}[a-z0-9])$")
 _PROJECT_NUMBER = re.compile(r"^[0-9]{1,20}$")
 _DISC = "projects.subscribers."
 Change = Literal["created", "unchanged", "recreated"]
+
+
+class EndpointVerificationFailed(TerminalError):
+    """Google's handshake with our endpoint failed, so the subscriber was not created (400 FAILED_PRECONDITION)."""
+
+    fix = ("the notify function must answer 201 to {\"type\": \"verification\"} with the secret and 401 without "
+           "it: check that the stored 'webhook-authorization' secret equals the one registered, and the URL")
 
 
 def webhook_types() -> tuple[str, ...]:
@@ -167,8 +174,14 @@ class Subscriptions:
             if same:
                 return "unchanged"
             self.client.execute(delete_subscriber_call(self.project_number, self.subscriber_id, force=True))
-        self.client.execute(create_subscriber_call(self.project_number, self.subscriber_id,
-                                                   endpoint_uri=endpoint_uri, secret=secret, data_types=types))
+        try:
+            self.client.execute(create_subscriber_call(self.project_number, self.subscriber_id,
+                                                       endpoint_uri=endpoint_uri, secret=secret, data_types=types))
+        except TerminalError as exc:
+            if getattr(exc, "http_status", None) == 400 and "FAILED_PRECONDITION" in str(exc):
+                raise EndpointVerificationFailed(f"subscriber {self.subscriber_name}: endpoint verification "
+                                                 "failed") from None
+            raise
         return "created" if current is None else "recreated"
 
     def delete_subscriber(self) -> bool:
