@@ -88,6 +88,7 @@ class Post:
     attempts: int = 0
     next_at: float = 0.0
     statuses: list[int] = field(default_factory=list)
+    elapsed_ms: list[float] = field(default_factory=list)  # per attempt: POST sent → answer read
     done: bool = False
     dropped: bool = False
 
@@ -378,8 +379,10 @@ class WebhookHub:
                     self._wake.wait(timeout=min(wait, 1.0))
                     continue
                 post.attempts += 1
+            sent = time.perf_counter()
             status = self._deliver(post)
             with self._lock:
+                post.elapsed_ms.append(round((time.perf_counter() - sent) * 1000, 2))
                 post.statuses.append(status)
                 if status == 204:
                     post.done = True
@@ -432,7 +435,7 @@ class WebhookHub:
                 "subscribers": [s.resource() for s in self.subscribers.values()],
                 "subscriptions": list(self.subscriptions.values()),
                 "posts": [{"seq": p.seq, "notifications": p.notifications, "statuses": p.statuses, "done": p.done,
-                           "dropped": p.dropped} for p in self.posts],
+                           "dropped": p.dropped, "elapsed_ms": p.elapsed_ms} for p in self.posts],
                 "changes": list(self.changes), "modes": vars(self.modes).copy(),
             }
 
