@@ -34,7 +34,7 @@ _FRACTION = re.compile(r"(\.\d{6})\d+")
 class MalformedNotification(TerminalError):
     """A signed body we cannot read; answered 400 (Google's delivery log shows it) and never fetched."""
 
-    fix = "compare the notification format with docs/webhooks and fitbit/webhooks/notification.py"
+    fix = "compare the body with the format fitbit/webhooks/notification.py reads (Google delivery logs show it)"
 
 
 @dataclass(frozen=True)
