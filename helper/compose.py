@@ -34,7 +34,7 @@ from helper.secrets import (
 )
 from helper.settings import Settings
 from helper.storage import GcsRawStore, LocalRawStore
-from helper.webhooks import CachedSecrets, enrolled_users, keyset_fetcher
+from helper.webhooks import CachedSecrets, indexed_users, keyset_fetcher
 from helper.warehouse import BigQueryWarehouse, DuckDbWarehouse
 
 
@@ -143,9 +143,12 @@ def notify_context(settings: Settings | None = None) -> NotifyContext:
 @cache
 def _notify_context(a: Adapters) -> NotifyContext:
     s = a.settings
+    # Claims go to a store of their own: in the raw bucket each would fire a transform_load invocation.
+    claims = (LocalRawStore(s.claims_dir, s.claims_bucket) if s.runtime == "local"
+              else GcsRawStore(s.claims_bucket, s.gcp_project or ""))
     return NotifyContext(
         accepted_secrets=CachedSecrets(a.secrets), keyset=KeysetCache(keyset_fetcher(s.webhook_keyset_url)),
-        participants=ParticipantDirectory(lambda: enrolled_users(a.secrets)), claims=StoreClaims(a.store),
+        participants=ParticipantDirectory(lambda: indexed_users(a.secrets)), claims=StoreClaims(claims),
         queue=a.queue, store=a.store, clock=a.clock, coalesce_s=s.webhook_coalesce_s,
         require_authorization=s.webhook_require_authorization,
         options=PlanOptions(heart_rate_seconds=s.heart_rate_seconds),

@@ -61,6 +61,15 @@ class Settings:
         return self.state_dir / "raw"
 
     @property
+    def claims_bucket(self) -> str:
+        """Where notify claims its idempotency keys: a bucket without a trigger (tools/cloud_functions.py)."""
+        return f"{self.raw_bucket}-claims"
+
+    @property
+    def claims_dir(self) -> Path:
+        return self.state_dir / "claims"
+
+    @property
     def warehouse_file(self) -> Path:
         return self.state_dir / "warehouse.duckdb"
 

@@ -6,7 +6,7 @@
 2. serves ``functions/notify`` with functions-framework on a loopback port, in this process, so the
    notify handler shares the embedded runtime's queue, store and warehouse (as ``compose`` builds them);
 3. registers the subscriber (the simulator runs Google's verification handshake against the served
-   function) and one subscription per participant, through ``fitbit.webhooks.subscriptions``;
+   function) and one subscription per participant, through ``tools.webhook_subscriptions``;
 4. measures two changes, each from the moment the simulator makes it to the moment its row is in DuckDB:
    a **sync** (the simulator announces steps for the last day on an empty warehouse: the row exists only
    once the webhook path has fetched it) and **sleep staging finishing** (after the daily run stored the
@@ -36,7 +36,7 @@ import requests
 
 from fitbit.client import HealthClient
 from fitbit.messages import RunTrigger
-from fitbit.webhooks.subscriptions import CLOUD_PLATFORM_SCOPE, Subscriptions
+from tools.webhook_subscriptions import CLOUD_PLATFORM_SCOPE, Subscriptions
 from helper.secrets import LocalSecretStore, load_grant
 from helper.settings import Settings
 from helper.webhooks import WEBHOOK_SECRET

@@ -4,8 +4,10 @@
 - ``signature``: Google's Tink public keyset, the signature header, ECDSA P-256 / SHA-256 verification;
 - ``participants``: healthUserId → participant (a port, and a cached directory over the grants);
 - ``units``: which participant × type × civil day changed, and the daily plan's units for that day;
-- ``dedup``: idempotency keys per participant × type × day × coalescing window (a port over the raw store);
-- ``subscriptions``: the subscriber and per-participant subscriptions as code (create / delete).
+- ``dedup``: idempotency keys per participant × type × day × coalescing window (a port over a store).
+
+The subscriber and the per-participant subscriptions are managed by tooling that never ships
+(``tools/webhook_subscriptions.py``: provisioning, enrolment and withdrawal call it, no function does).
 
 ``fitbit.jobs.notify`` puts them together behind the HTTP function ``functions/notify``. The daily run
 stays the sweep that catches anything a notification missed.

@@ -7,7 +7,7 @@ window is ``floor(unix time / coalesce_s)``. A key is claimed by creating it; cr
 fails, so a duplicate, a replay or a concurrent instance cannot claim it twice.
 
 Because a window's number never recurs, keys never need to expire to be correct; old ones are only
-clutter (a storage lifecycle rule deletes them). ``StoreClaims`` uses the raw store's
+clutter (the claims bucket's lifecycle rule deletes them after a day). ``StoreClaims`` uses a store's
 create-if-absent (a GCS ``ifGenerationMatch=0`` upload, an exclusive link on disk), so it needs no
 new service.
 """

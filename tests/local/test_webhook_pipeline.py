@@ -13,7 +13,7 @@ from datetime import date
 import pytest
 import requests
 
-from fitbit.webhooks.subscriptions import Subscriptions
+from tools.webhook_subscriptions import Subscriptions
 from simulator import running_simulator
 from tests.webhook_support import SECRET, local_settings
 from tools.demo import enrol

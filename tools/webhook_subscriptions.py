@@ -15,6 +15,9 @@ API facts (discovery 20261030 ``projects.subscribers`` and ``.subscriptions``; t
 - ``patch`` on subscriptions (and on ``subscriberConfigs``) reportedly always answers 400: a change
   is a delete followed by a create. Authentication is a service account with ``cloud-platform``.
 
+Tooling, not runtime: provisioning (the subscriber), enrolment and withdrawal (the subscriptions) call
+it with a ``cloud-platform`` token; no function does, so it does not ship in the archives.
+
 Policy here: the subscriber uses ``MANUAL`` creation, so enrolment subscribes a participant and
 withdrawal unsubscribes them (``AUTOMATIC`` would notify for every consenting user and cannot be
 withdrawn per participant). Subscription ids are derived from the participant id, so re-running

@@ -11,7 +11,7 @@ import requests
 
 from fitbit.webhooks.notification import parse_body
 from fitbit.webhooks.signature import KeysetCache, SignatureRejected, verify
-from fitbit.webhooks.subscriptions import EndpointVerificationFailed, Subscriptions, subscription_id_for, webhook_types
+from tools.webhook_subscriptions import EndpointVerificationFailed, Subscriptions, subscription_id_for, webhook_types
 from helper.webhooks import keyset_fetcher
 from simulator import running_simulator
 from tests.webhook_support import KEYSET_PATH, SECRET, recording_endpoint
