@@ -11,6 +11,13 @@ day. Types dated by their end (sleep) touch only the end's day, as the daily pla
 notification without intervals means "something changed": the participant's current day is re-read.
 At most ``MAX_DAYS`` days are taken from one interval (the most recent ones); older days are left to
 the daily sweep and backfills.
+
+Deletions: a ``DELETE`` notification gets the same units as an ``UPSERT``, and each covers **whole** civil
+days (window ``[day, day + 1)``, every page), never just the notified interval. The MERGE never deletes
+a row, so a deleted point stays in the warehouse until a complete re-read of its day shows it missing:
+that complete window is what the deletion tombstones of issue #12 compare against (rows of the window
+absent from a complete re-read get ``deleted_at``). Units carry ``reason="webhook"`` and
+``run_id="webhook"`` so they can be told apart from the daily sweep's.
 """
 
 from __future__ import annotations
@@ -83,7 +90,7 @@ def days_touched(intervals: Iterable[Interval], entry: DataType, zone: ZoneInfo,
 
 def units_for(key: DayKey, options: plan.PlanOptions, not_before: datetime | None = None) -> list[Unit]:
     """The units the daily plan issues for ``key.data_type`` on ``key.day`` (and only those)."""
-    trigger = RunTrigger(key.day, 1, "daily", (key.participant,), run_id=RUN_ID)
+    trigger = RunTrigger(key.day, 1, "webhook", (key.participant,), run_id=RUN_ID)
     units = plan.units_for_run(trigger, [key.participant], key.day + timedelta(days=1), options)
     return [Unit(u.participant, u.data_type, u.method, u.start, u.end, u.reason, not_before=not_before,
                  run_id=u.run_id) for u in units if u.data_type == key.data_type]

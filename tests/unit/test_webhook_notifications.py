@@ -77,6 +77,23 @@ def test_a_notification_for_steps_on_a_day_becomes_the_daily_plans_steps_units_f
     assert {(u.data_type, u.method, u.start, u.end) for u in got} == expected
     assert {u.method for u in got} == {r.method for r in by_path_id("steps").reads}
     assert all(u.participant == "p1" and u.not_before is None for u in got)
+    assert {(u.reason, u.run_id) for u in got} == {("webhook", "webhook")}
+
+
+def test_a_delete_of_a_quarter_hour_becomes_complete_whole_day_re_reads_that_can_show_the_deletion():
+    """MERGE never deletes: a deleted point disappears only when a complete re-read of its window lacks it
+    (issue #12's tombstones). So a DELETE re-reads whole civil days from page 0, never the bare interval."""
+    (deleted,) = parse_body(body_of(notification("1", "steps", "2026-11-04T23:50:00", "2026-11-05T00:05:00",
+                                                 operation="DELETE")))
+    assert deleted.operation == "DELETE"
+    days = days_touched(deleted.intervals, by_path_id("steps"), zone_of("UTC"), NOW)
+    units = [u for day in sorted(days) for u in units_for(DayKey("p1", "steps", day), plan.PlanOptions())]
+    assert {(u.start, u.end) for u in units} == {(date(2026, 11, 4), date(2026, 11, 5)),
+                                                 (date(2026, 11, 5), date(2026, 11, 6))}
+    assert all(u.page == 0 and u.page_token is None and u.reason == "webhook" for u in units)
+    (revoked,) = parse_body(json.dumps({"data": {"healthUserId": "1", "dataType": "steps",
+                                                 "operation": "DELETE"}}).encode())
+    assert days_touched(revoked.intervals, by_path_id("steps"), zone_of("UTC"), NOW) == {NOW.date()}
 
 
 def test_the_catalogues_webhook_types_are_exactly_the_ones_discovery_lets_a_subscription_name():
