@@ -34,14 +34,14 @@ from typing import Any
 
 import requests
 
-from fitbit.client import HealthClient
 from fitbit.messages import RunTrigger
-from tools.webhook_subscriptions import CLOUD_PLATFORM_SCOPE, Subscriptions
-from helper.secrets import LocalSecretStore, load_grant
+from helper.secrets import LocalSecretStore
 from helper.settings import Settings
 from helper.webhooks import WEBHOOK_SECRET
 from tools.demo import DEFAULT_END_DATE, demo_settings, enrol, free_port, fresh_state_dir, simulator_process
 from tools.local_runtime import LocalRuntime
+from tools.webhook_subscriptions import Subscriptions, simulator_admin_client
+from tools.webhook_subscriptions import subscribe_everyone as subscribe_all
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTIFY = ROOT / "functions/notify/main.py"
@@ -73,23 +73,13 @@ def served_notify(settings: Settings) -> Iterator[str]:
         thread.join(timeout=5)
 
 
-def admin_client(api_base_url: str, user: str = "user1") -> HealthClient:
-    """A client with a ``cloud-platform`` token, as a service account would hold (minted by the simulator)."""
-    token = requests.post(f"{api_base_url}_admin/tokens", json={"user": user, "scopes": [CLOUD_PLATFORM_SCOPE]},
-                          timeout=30).json()["access_token"]
-    return HealthClient(lambda: token, base_url=api_base_url)
-
-
 def subscribe_everyone(settings: Settings, endpoint: str, secret: str) -> Subscriptions:
     """Store the endpoint secret, register the subscriber, subscribe every enrolled participant."""
     store = LocalSecretStore(settings.secrets_file)
     store.put(WEBHOOK_SECRET, secret)
-    subs = Subscriptions(admin_client(settings.api_base_url), PROJECT_NUMBER, SUBSCRIBER_ID)
+    subs = Subscriptions(simulator_admin_client(settings.api_base_url), PROJECT_NUMBER, SUBSCRIBER_ID)
     subs.ensure_subscriber(endpoint, secret)
-    for participant in store.names("participant-"):
-        grant = load_grant(store, participant.removeprefix("participant-"))
-        if grant.health_user_id:
-            subs.subscribe(grant.participant_id, grant.health_user_id)
+    subscribe_all(store, subs)
     return subs
 
 

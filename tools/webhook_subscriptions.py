@@ -221,3 +221,139 @@ class Subscriptions:
     def _delete(self, subscription: dict[str, Any]) -> None:
         sub_id = str(subscription.get("name", "")).rsplit("/", 1)[-1]
         self.client.execute(delete_subscription_call(self.project_number, self.subscriber_id, sub_id))
+
+
+# --- enrolment, withdrawal and the command line ----------------------------------------------------------
+
+
+def simulator_admin_client(api_base_url: str, user: str = "user1") -> HealthClient:
+    """A client with a ``cloud-platform`` token minted by the simulator (what a service account would hold)."""
+    import requests
+
+    base = api_base_url.rstrip("/") + "/"
+    token = requests.post(f"{base}_admin/tokens", json={"user": user, "scopes": [CLOUD_PLATFORM_SCOPE]},
+                          timeout=30).json()["access_token"]
+    return HealthClient(lambda: token, base_url=base)
+
+
+def cloud_platform_client(api_base_url: str | None = None) -> HealthClient:
+    """A client on Application Default Credentials with the ``cloud-platform`` scope (a service account
+    holding a Google Health API role, or ``gcloud auth application-default login``); the simulator's
+    admin token when ``api_base_url`` names a simulator."""
+    if api_base_url:
+        return simulator_admin_client(api_base_url)
+    import google.auth
+    from google.auth.transport.requests import Request
+
+    credentials, _ = google.auth.default(scopes=[CLOUD_PLATFORM_SCOPE])
+
+    def token() -> str:
+        if not credentials.valid:
+            credentials.refresh(Request())
+        return str(credentials.token)
+
+    return HealthClient(token)
+
+
+def enrol_webhooks(store: Any, subscriptions: Subscriptions | None, participant: str,
+                   health_user_id: str | None) -> Change | None:
+    """After a grant is stored: rewrite the participant index, then subscribe the participant (when the
+    deployment has a subscriber). Returns what happened to the subscription, or None without one."""
+    from helper.webhooks import write_participant_index
+
+    write_participant_index(store)
+    if subscriptions is None or not health_user_id:
+        return None
+    return subscriptions.subscribe(participant, health_user_id)
+
+
+def withdraw_webhooks(store: Any, subscriptions: Subscriptions | None, participant: str) -> int:
+    """Withdrawal's webhook half: delete the participant's subscriptions and drop them from the index.
+
+    Returns:
+        How many subscriptions were deleted (0 without a subscriber). The grant itself is left to the
+        caller (the withdraw command deletes it).
+    """
+    from helper.secrets import load_grant
+    from helper.webhooks import enrolled_users, write_participant_index
+
+    grant = load_grant(store, participant)
+    write_participant_index(store, [e for e in enrolled_users(store) if e.participant != participant])
+    if subscriptions is None or not grant.health_user_id:
+        return 0
+    return subscriptions.unsubscribe(grant.health_user_id)
+
+
+def endpoint_secret(store: Any) -> str:
+    """The secret to register: the first accepted value of ``webhook-authorization`` (the newest one).
+
+    Raises:
+        ValueError: the secret is missing (docs/deploy.md says how to add it).
+    """
+    from helper.webhooks import WEBHOOK_SECRET, parse_secrets
+
+    accepted = parse_secrets(store.get(WEBHOOK_SECRET))
+    if not accepted:
+        raise ValueError(f"no endpoint secret: add a version of the secret {WEBHOOK_SECRET!r} first "
+                         "(docs/deploy.md, webhooks)")
+    return accepted[0]
+
+
+def subscribe_everyone(store: Any, subscriptions: Subscriptions) -> dict[str, Change]:
+    """Subscribe every enrolled participant (after a subscriber was created or re-created)."""
+    from helper.webhooks import enrolled_users
+
+    return {e.participant: subscriptions.subscribe(e.participant, e.health_user_id) for e in enrolled_users(store)}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python scripts/webhooks.py {subscriber,subscribe-all,unsubscribe,index}``: the subscriber and the
+    subscriptions as code, and the participant index notify reads."""
+    import argparse
+    import sys
+
+    from helper.secrets import LocalSecretStore, SecretManagerStore
+    from helper.webhooks import write_participant_index
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("command", choices=("subscriber", "subscribe-all", "unsubscribe", "index"))
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--gcp-project", help="secrets in Secret Manager of this project")
+    where.add_argument("--secrets", default=".state/secrets.json", help="local secrets file (default %(default)s)")
+    parser.add_argument("--project-number", help="the Cloud project NUMBER (subscribers are named by it)")
+    parser.add_argument("--subscriber-id", default="fitbit-pipeline")
+    parser.add_argument("--url", help="subscriber: the notify function's URL")
+    parser.add_argument("--participant", help="unsubscribe: the participant withdrawing")
+    parser.add_argument("--base-url", help="a simulator instead of the Google Health API")
+    args = parser.parse_args(argv)
+    store = SecretManagerStore(args.gcp_project) if args.gcp_project else LocalSecretStore(args.secrets)
+    if args.command == "index":
+        print(f"participant index: {write_participant_index(store)} participants")
+        return 0
+    if not args.project_number:
+        parser.error(f"{args.command} needs --project-number")
+    try:
+        subs = Subscriptions(cloud_platform_client(args.base_url), args.project_number, args.subscriber_id)
+        if args.command == "subscriber":
+            if not args.url:
+                parser.error("subscriber needs --url (gcloud functions describe fitbit-notify --format='value(url)')")
+            change = subs.ensure_subscriber(args.url, endpoint_secret(store))
+            print(f"subscriber {subs.subscriber_name}: {change}")
+            if change != "unchanged":  # a re-created subscriber lost its subscriptions (force delete)
+                args.command = "subscribe-all"
+        if args.command == "subscribe-all":
+            for participant, done in subscribe_everyone(store, subs).items():
+                print(f"subscription of {participant}: {done}")
+        elif args.command == "unsubscribe":
+            if not args.participant:
+                parser.error("unsubscribe needs --participant")
+            print(f"deleted {withdraw_webhooks(store, subs, args.participant)} subscription(s) of {args.participant}")
+    except (ValueError, TerminalError) as exc:
+        fix = getattr(exc, "fix", "")
+        print(f"webhooks {args.command} failed: {exc}" + (f"\n  fix: {fix}" if fix else ""), file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -18,7 +18,8 @@ from simulator import running_simulator
 from tests.webhook_support import SECRET, local_settings
 from tools.demo import enrol
 from tools.local_runtime import LocalRuntime
-from tools.webhook_demo import PROJECT_NUMBER, SUBSCRIBER_ID, admin_client, served_notify, subscribe_everyone
+from tools.webhook_demo import PROJECT_NUMBER, SUBSCRIBER_ID, served_notify, subscribe_everyone
+from tools.webhook_subscriptions import simulator_admin_client as admin_client
 
 pytestmark = [pytest.mark.webhook, pytest.mark.slow]
 DAY = date(2026, 11, 5)

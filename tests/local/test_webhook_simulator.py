@@ -15,7 +15,7 @@ from tools.webhook_subscriptions import EndpointVerificationFailed, Subscription
 from helper.webhooks import keyset_fetcher
 from simulator import running_simulator
 from tests.webhook_support import KEYSET_PATH, SECRET, recording_endpoint
-from tools.webhook_demo import admin_client
+from tools.webhook_subscriptions import simulator_admin_client as admin_client
 
 pytestmark = pytest.mark.webhook
 PROJECT = "123456789012"
