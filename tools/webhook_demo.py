@@ -93,11 +93,12 @@ class Measurement:
 
 
 class WebhookDemo:
-    """A simulator (base URL), an embedded runtime, and the notify function served in this process."""
+    """A simulator's webhook hub over HTTP (``api``: its base URL) and, for ``row_latency``, an embedded
+    runtime; the emulator tier drives the hub the same way."""
 
-    def __init__(self, settings: Settings, runtime: LocalRuntime) -> None:
-        self.settings, self.runtime = settings, runtime
-        self.api = settings.api_base_url
+    def __init__(self, api: str, runtime: LocalRuntime | None = None) -> None:
+        self.api = api if api.endswith("/") else api + "/"
+        self.runtime = runtime
 
     def hub(self) -> dict[str, Any]:
         return requests.get(f"{self.api}_admin/webhooks", timeout=30).json()
@@ -119,6 +120,7 @@ class WebhookDemo:
 
     def row_latency(self, change: dict[str, Any], sql: str, what: str) -> Measurement:
         """Drain the runtime; the seconds from the change to the moment ``sql`` first returns a row."""
+        assert self.runtime is not None, "row_latency drives an embedded runtime"
         before = self.runtime.stats.delivered
         self.runtime.run_until_empty()
         rows = self.runtime.adapters.warehouse().query(sql)
@@ -142,7 +144,7 @@ def run(users: int = 3, history_days: int = 3, state_dir: Path = ROOT / ".state/
         participants = [f"user{i}" for i in range(1, users + 1)]
         enrol(state, sim.base_url, participants)
         runtime = LocalRuntime(settings)
-        demo = WebhookDemo(settings, runtime)
+        demo = WebhookDemo(settings.api_base_url, runtime)
         results = []
         with served_notify(settings) as endpoint:
             subscribe_everyone(settings, endpoint, DEMO_SECRET)
