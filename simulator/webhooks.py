@@ -38,16 +38,32 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import requests
 
 from fitbit.catalogue import DATA_TYPES
+from simulator.cohort import Cohort
+from simulator.config import SimConfig
+from simulator.control import Control
 from simulator.errors import ApiError, Response, error_response, json_response
+from simulator.oauth import OAuthServer
+from simulator.store import DataStore
 from simulator.webhook_keys import Keyring
 
-if TYPE_CHECKING:
-    from simulator.app import Simulator
+
+class Simulator(Protocol):
+    """What the hub reads from ``simulator.app.Simulator``, named here so this module does not import the
+    app that imports it (no import cycle)."""
+
+    config: SimConfig
+    cohort: Cohort
+    control: Control
+    store: DataStore
+    oauth: OAuthServer
+    started: float
+
+    def sleep_processed(self) -> bool: ...
 
 KEYSET_PATH = "/webhooks/public_keyset.json"
 CLOUD_PLATFORM = "https://www.googleapis.com/auth/cloud-platform"

@@ -120,7 +120,8 @@ class WebhookDemo:
 
     def row_latency(self, change: dict[str, Any], sql: str, what: str) -> Measurement:
         """Drain the runtime; the seconds from the change to the moment ``sql`` first returns a row."""
-        assert self.runtime is not None, "row_latency drives an embedded runtime"
+        if self.runtime is None:
+            raise ValueError("row_latency drives an embedded runtime: pass one to WebhookDemo")
         before = self.runtime.stats.delivered
         self.runtime.run_until_empty()
         rows = self.runtime.adapters.warehouse().query(sql)

@@ -55,10 +55,10 @@ class ParticipantDirectory:
 
     def find(self, health_user_id: str) -> Enrolled | None:
         with self._lock:
-            if self._by_id is None or self._clock() - self._loaded_at >= self._max_age_s:
-                self._reload()
-            assert self._by_id is not None
-            found = self._by_id.get(health_user_id)
+            by_id = self._by_id
+            if by_id is None or self._clock() - self._loaded_at >= self._max_age_s:
+                by_id = self._reload()
+            found = by_id.get(health_user_id)
             if found is None and self._clock() - self._loaded_at >= self._min_reload_s:
                 found = self._reload().get(health_user_id)
             return found

@@ -169,22 +169,22 @@ class KeysetCache:
         self._lock = threading.Lock()
         self.fetches = 0
 
-    def _refresh(self) -> None:
+    def _refresh(self) -> dict[int, PublicKey]:
         keys = parse_keyset(self._fetch())
         self.fetches += 1
         self._keys, self._fetched_at = keys, self._clock()
+        return keys
 
     def keys(self) -> dict[int, PublicKey]:
         """The cached keys, fetched first when there are none or they are older than ``max_age_s``."""
         with self._lock:
             if self._keys is None:
-                self._refresh()
-            elif self._clock() - self._fetched_at >= self._max_age_s:
+                return self._refresh()
+            if self._clock() - self._fetched_at >= self._max_age_s:
                 try:
-                    self._refresh()
+                    return self._refresh()
                 except TransientError:  # keep verifying with the keys we have; try again next time
                     log.warning("webhook keyset refresh failed; using the cached keys")
-            assert self._keys is not None
             return self._keys
 
     def key(self, key_id: int) -> PublicKey | None:
