@@ -13,7 +13,9 @@ from typing import Literal, get_args
 
 __all__ = ["REASONS", "Reason", "Unit"]
 
-Reason = Literal["daily", "backfill", "follow-up", "retry"]
+# Why a unit exists: the daily sweep, a backfill, a follow-up of a loaded page (next page, detail, re-read),
+# a retry after a transient error, or a webhook notification (fitbit.webhooks.units: a whole-day re-read).
+Reason = Literal["daily", "backfill", "follow-up", "retry", "webhook"]
 REASONS = frozenset(get_args(Reason))
 
 

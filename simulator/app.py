@@ -43,6 +43,7 @@ from simulator.fields import apply_mask, parse_mask
 from simulator.generators import BUILDERS, OTHER_POINT_TYPES, OTHER_ROLLUP_TYPES
 from simulator.oauth import OAuthServer, parse_form
 from simulator.store import DataStore
+from simulator.webhooks import WebhookHub
 
 SCOPE = "https://www.googleapis.com/auth/googlehealth."
 SYSTEM_PARAMS = frozenset({"fields", "prettyPrint", "alt", "quotaUser", "access_token", "$.xgafv", "callback",
@@ -97,6 +98,7 @@ class Simulator:
         self.started = self.control.now()
         self.store = DataStore(c.seed, self.cohort, self.sleep_processed, BUILDERS)
         self.oauth = OAuthServer(self.cohort, self.control, c.client_id, c.client_secret)
+        self.webhooks = WebhookHub(self)  # subscribers, the handshake, signed notifications (webhooks.py)
 
     def sleep_processed(self) -> bool:
         return self.control.now() - self.started >= self.config.sleep_processing_seconds
@@ -115,6 +117,8 @@ class Simulator:
         path = unquote(parts.path)
         query = dict(parse_qsl(parts.query, keep_blank_values=True))
         hdrs = {k.lower(): v for k, v in (headers or {}).items()}
+        if (hooked := self.webhooks.handle(method, path, query, hdrs, body)) is not None:
+            return hooked
         if path.startswith("/_admin/"):
             return self._admin(method, path, body)
         if path == "/o/oauth2/v2/auth" and method == "GET":

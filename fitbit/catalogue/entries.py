@@ -83,7 +83,7 @@ def _hr_zone_time(zone: str) -> ValueColumn:
 
 DATA_TYPES: tuple[DataType, ...] = (
     DataType(
-        "steps", "interval", ACTIVITY, true_zeros=True, summed_daily=True,
+        "steps", "interval", ACTIVITY, true_zeros=True, summed_daily=True, webhook=True,
         description="Step counts per minute, and the app's daily total",
         reads=(
             _intraday("steps_intraday", "Reconciled steps per interval",
@@ -93,7 +93,7 @@ DATA_TYPES: tuple[DataType, ...] = (
         ),
     ),
     DataType(
-        "distance", "interval", ACTIVITY, true_zeros=True, summed_daily=True,
+        "distance", "interval", ACTIVITY, true_zeros=True, summed_daily=True, webhook=True,
         description="Distance per minute in millimetres, and the daily total",
         reads=(
             _intraday("distance_intraday", "Reconciled distance per interval",
@@ -103,7 +103,7 @@ DATA_TYPES: tuple[DataType, ...] = (
         ),
     ),
     DataType(
-        "floors", "interval", ACTIVITY, true_zeros=True, summed_daily=True,
+        "floors", "interval", ACTIVITY, true_zeros=True, summed_daily=True, webhook=True,
         description="Floors climbed per interval, and the daily total",
         reads=(
             _intraday("floors_intraday", "Reconciled floors per interval",
@@ -113,7 +113,7 @@ DATA_TYPES: tuple[DataType, ...] = (
         ),
     ),
     DataType(
-        "altitude", "interval", ACTIVITY, true_zeros=True,
+        "altitude", "interval", ACTIVITY, true_zeros=True, webhook=True,
         description="Elevation gain per minute (gain, not height above sea level)",
         reads=(
             _intraday("altitude_intraday", "Reconciled elevation gain per interval",
@@ -279,7 +279,7 @@ DATA_TYPES: tuple[DataType, ...] = (
         ),
     ),
     DataType(
-        "sleep", "session", SLEEP, identifiable=True, dated_by_end=True,
+        "sleep", "session", SLEEP, identifiable=True, dated_by_end=True, webhook=True,
         description="Sleep sessions (main sleep and naps), dated by the day they end",
         follow_ups=(RereadUntil("processed", "Re-read a sleep still being processed (metadata.processed != true)"),),
         reads=(
@@ -334,7 +334,7 @@ DATA_TYPES: tuple[DataType, ...] = (
         ),
     ),
     DataType(
-        "weight", "sample", HEALTH_METRICS,
+        "weight", "sample", HEALTH_METRICS, webhook=True,
         description="Weight measurements (scale or manual)",
         reads=(
             Read("list", "weight", (

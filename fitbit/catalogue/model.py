@@ -149,6 +149,8 @@ class DataType:
     identifiable: bool = False
     dated_by_end: bool = False
     rollup_max_days: int = ROLLUP_CAP_LONG_DAYS
+    # Google pushes change notifications for this type (discovery 20261030, Subscription.dataTypes).
+    webhook: bool = False
     filter_id: str = field(default="")
     json_key: str = field(default="")
 
