@@ -20,7 +20,7 @@ column = replace(steps.reads[0].columns[0], description="Steps, as a changed cat
 entries.DATA_TYPES = (replace(steps, reads=(replace(steps.reads[0], columns=(column,)), *steps.reads[1:])),
                       *entries.DATA_TYPES[1:])
 catalogue.DATA_TYPES = entries.DATA_TYPES
-for cached in (catalogue._index, catalogue.table_spec, catalogue.all_tables):
+for cached in (catalogue._index, catalogue.unit_kinds, catalogue.table_spec, catalogue.all_tables):
     cached.cache_clear()
 sys.argv = ["create_sql_files.py", "--check"]
 import runpy
