@@ -206,6 +206,12 @@ def test_active_zones_per_week_equal_the_simulators_seven_day_rollups_from_monda
     assert len(got) == USERS * 2
 
 
+def _heart_rate_view(warehouse, view: str, participant: str) -> dict[datetime, tuple]:
+    """A heart-rate view's rows for one participant: start time -> (min, mean, max, samples)."""
+    return {t: (lo, avg, hi, n) for t, lo, avg, hi, n in warehouse.query(
+        f"SELECT start_time, bpm_min, bpm_avg, bpm_max, samples FROM {view} WHERE participant_id = '{participant}'")}
+
+
 @pytest.mark.slow
 def test_hr_1min_holds_every_one_minute_rollup_window_the_simulator_returns(cohort):
     warehouse, clients = cohort
@@ -214,9 +220,7 @@ def test_hr_1min_holds_every_one_minute_rollup_window_the_simulator_returns(coho
                                                  w["heartRate"]["beatsPerMinuteAvg"],
                                                  w["heartRate"]["beatsPerMinuteMax"], 1)
                  for w in _heart_windows(client, "60s")}
-        got = {t: (lo, avg, hi, n) for t, lo, avg, hi, n in warehouse.query(
-            "SELECT start_time, bpm_min, bpm_avg, bpm_max, samples FROM hr_1min "
-            f"WHERE participant_id = '{participant}'")}
+        got = _heart_rate_view(warehouse, "hr_1min", participant)
         assert len(truth) > DAYS * 600
         assert got == truth
 
@@ -234,9 +238,7 @@ def test_hr_1h_equals_the_simulators_rollup_with_3600s_windows(cohort):
                                                  w["heartRate"]["beatsPerMinuteMax"],
                                                  minutes[parse_instant(w["startTime"])])
                  for w in _heart_windows(client, "3600s")}
-        got = {t: (lo, avg, hi, n) for t, lo, avg, hi, n in warehouse.query(
-            "SELECT start_time, bpm_min, bpm_avg, bpm_max, samples FROM hr_1h "
-            f"WHERE participant_id = '{participant}'")}
+        got = _heart_rate_view(warehouse, "hr_1h", participant)
         assert len(truth) > DAYS * 20
         assert got == truth
 
