@@ -39,6 +39,12 @@ def test_a_participant_silent_for_three_days_needs_action_and_a_two_day_gap_does
     assert _reasons(data) == {"silent": ["no data for 3 days (last worn 2026-11-04)"]}
 
 
+def test_a_participant_never_worn_and_one_enrolled_without_any_row_both_need_action():
+    granted = Grant(NOW - timedelta(days=1), None)
+    data = _cohort({"unworn": [0.0] * 7, "fine": [20] * 7}, grants={p: granted for p in ("unworn", "fine", "new")})
+    assert _reasons(data) == {"unworn": ["no worn minute yet"], "new": ["enrolled, no data yet"]}
+
+
 def test_consent_problems_come_first_each_with_the_consent_script_as_its_fix():
     grants = {"expiring": Grant(NOW - timedelta(days=6), NOW + timedelta(days=1)),
               "broken": Grant(None, None), "fine": Grant(NOW - timedelta(days=6), None)}

@@ -53,11 +53,11 @@ def needs_action(data: ReportData, now: datetime) -> list[Action]:
         One ``Action`` per participant with at least one reason.
     """
     days = data.days
-    last_day = days[-1] if days else None
+    last_day, freshest = (days[-1] if days else None), max(data.last_sync.values(), default=None)
     out = []
     for participant in data.participants:
         reasons = _grant_reasons(data, participant, now) + _failure_reasons(data, participant)
-        reasons += _wear_reasons(data, participant, last_day)
+        reasons += _wear_reasons(data, participant, last_day, freshest)
         if reasons:
             out.append(Action(participant, tuple(sorted(reasons, key=lambda r: r.rank))))
     return sorted(out, key=lambda a: (a.rank, a.participant))
@@ -88,25 +88,25 @@ def _failure_reasons(data: ReportData, p: str) -> list[Reason]:
     return out
 
 
-def _wear_reasons(data: ReportData, p: str, last_day: date | None) -> list[Reason]:
+def _wear_reasons(data: ReportData, p: str, last_day: date | None, freshest: datetime | None) -> list[Reason]:
+    """Silence, a stale sync, low wear. ``freshest`` is the cohort's latest tracker sync."""
     out = []
-    worn = [d for d, (hours, _) in data.wear.get(p, {}).items() if hours > 0]
-    if last_day is not None:
-        if not worn and p in data.wear:
-            out.append(Reason("no worn minute yet", CONTACT, 2))
-        elif worn and (last_day - max(worn)).days >= SILENT_DAYS:
-            out.append(Reason(f"no data for {(last_day - max(worn)).days} days (last worn {max(worn).isoformat()})",
-                              CONTACT, 2))
-        elif p not in data.wear and (data.grants or {}).get(p):
-            out.append(Reason("enrolled, no data yet", "check the participant's first run in the processing log", 2))
-    synced, freshest = data.last_sync.get(p), max(data.last_sync.values(), default=None)
+    per_day = data.wear.get(p, {})
+    worn = [d for d, (hours, _) in per_day.items() if hours > 0]
+    silent = bool(per_day) and last_day is not None and (not worn or (last_day - max(worn)).days >= SILENT_DAYS)
+    if silent and not worn:
+        out.append(Reason("no worn minute yet", CONTACT, 2))
+    elif silent and last_day is not None:
+        out.append(Reason(f"no data for {(last_day - max(worn)).days} days (last worn {max(worn).isoformat()})",
+                          CONTACT, 2))
+    elif not per_day and (data.grants or {}).get(p):
+        out.append(Reason("enrolled, no data yet", "check the participant's first run in the processing log", 2))
+    synced = data.last_sync.get(p)
     if synced is not None and freshest is not None and freshest - synced >= timedelta(days=STALE_SYNC_DAYS):
         out.append(Reason(f"tracker last synced {synced:%Y-%m-%d %H:%M} UTC, {(freshest - synced).days} days before "
                           "the cohort's latest sync", CONTACT, 2))
-    recent = [ok for d, (_, ok) in data.wear.get(p, {}).items()
-              if last_day is not None and (last_day - d).days < RECENT_DAYS]
-    if worn and len(recent) >= RECENT_DAYS and sum(recent) < LOW_WEAR_SHARE * RECENT_DAYS \
-            and not any(r.rank == 2 and r.what.startswith("no data") for r in out):
+    recent = [ok for d, (_, ok) in per_day.items() if last_day is not None and (last_day - d).days < RECENT_DAYS]
+    if worn and not silent and len(recent) >= RECENT_DAYS and sum(recent) < LOW_WEAR_SHARE * RECENT_DAYS:
         out.append(Reason(f"low wear: {sum(recent)} of the last {RECENT_DAYS} days valid (≥ {data.threshold_h:g} h)",
                           CONTACT, 3))
     return out

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import cached_property
 from typing import Any, NamedTuple
 
 from fitbit.ports import Warehouse
@@ -39,7 +40,7 @@ class Grant(NamedTuple):
 
 @dataclass(frozen=True)
 class ReportData:
-    """What the charts need, keyed by participant then civil day (or ISO week start)."""
+    """What the report needs, keyed by participant then civil day (or ISO week start); read-only once built."""
 
     steps: dict[str, dict[date, float]]
     resting_hr: dict[str, dict[date, float]]
@@ -51,11 +52,11 @@ class ReportData:
     failures: dict[str, list[Failure]] = field(default_factory=dict)
     grants: dict[str, Grant] | None = None  # None: the grant records were not read
 
-    @property
+    @cached_property
     def participants(self) -> list[str]:
         return sorted(set(self.wear) | set(self.steps) | set(self.sleep) | set(self.failures) | set(self.grants or {}))
 
-    @property
+    @cached_property
     def days(self) -> list[date]:
         known = {d for per in self.wear.values() for d in per} | {d for per in self.steps.values() for d in per} \
             | {d for per in self.sleep.values() for d in per}
