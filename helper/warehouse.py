@@ -6,6 +6,8 @@ participants). Instead transform_load stages rows as NDJSON files (a local direc
 staging bucket), and ``flush`` merges them: one load job into ``<table>__staging`` plus one MERGE into
 the table per flush. Hourly flushes use 24 modifications per table per day, whatever the cohort size.
 The MERGE is by natural key and keeps the newest fetch, so replays and re-fetches never duplicate rows.
+Before each MERGE the flush reads the staged rows' partition dates, so the MERGE names them as literals
+and BigQuery scans only those days of the target (helper/ddl.py, docs/cost.md).
 """
 
 from __future__ import annotations
@@ -84,7 +86,9 @@ class DuckDbWarehouse:
                 f"format='newline_delimited', columns={columns})"
             )
             count = self._db.execute(f"SELECT count(*) FROM {staging}").fetchone()[0]
-            self._db.execute(ddl.to_duckdb(ddl.merge(table, self.dataset)))
+            staged = ddl.staged_dates(table, self.dataset, table.name + ddl.STAGING_SUFFIX)
+            dates = [row[0] for row in self._db.execute(ddl.to_duckdb(staged)).fetchall()]
+            self._db.execute(ddl.to_duckdb(ddl.merge(table, self.dataset, dates=dates)))
             self._db.execute(f"DROP TABLE {staging}")
             self._db.execute("COMMIT")
         except Exception:
@@ -185,7 +189,8 @@ class BigQueryWarehouse:
             try:
                 job = bq.load_table_from_uri(uris, staging, job_config=config)
                 job.result()
-                bq.query(ddl.merge(table, self.dataset, staging_name)).result()
+                dates = [row[0] for row in bq.query(ddl.staged_dates(table, self.dataset, staging_name)).result()]
+                bq.query(ddl.merge(table, self.dataset, staging_name, dates)).result()
             finally:
                 bq.delete_table(staging, not_found_ok=True)
             merged[table.name] = int(job.output_rows or 0)
