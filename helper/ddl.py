@@ -77,8 +77,6 @@ def merge(table: TableSpec, dataset: str, staging: str | None = None,
     version = version_column(table)
     keys = ", ".join(table.key)
     on = " AND ".join(f"T.{k} = S.{k}" for k in table.key)
-    if dates is not None:
-        on += f" AND {partition_filter(table, dates)}"
     updates = ", ".join(f"{c} = S.{c}" for c in table.column_names if c not in table.key)
     changed = " OR ".join(_distinct(c) for c in table.columns if c.name not in (*table.key, *LINEAGE_ONLY))
     cols = ", ".join(table.column_names)
@@ -87,7 +85,7 @@ def merge(table: TableSpec, dataset: str, staging: str | None = None,
         f"MERGE `{dataset}.{table.name}` T\n"
         f"USING (SELECT * FROM `{dataset}.{staging}` "
         f"QUALIFY ROW_NUMBER() OVER (PARTITION BY {keys} ORDER BY {version} DESC, raw_object DESC) = 1) S\n"
-        f"ON {on}\n"
+        f"ON {on}{'' if dates is None else ' AND ' + partition_filter(table, dates)}\n"
         f"WHEN MATCHED AND S.{version} >= T.{version} AND ({changed}) THEN UPDATE SET {updates}\n"
         f"WHEN NOT MATCHED THEN INSERT ({cols}) VALUES ({values})"
     )
