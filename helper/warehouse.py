@@ -6,8 +6,6 @@ participants). Instead transform_load stages rows as NDJSON files (a local direc
 staging bucket), and ``flush`` merges them: one load job into ``<table>__staging`` plus one MERGE into
 the table per flush. Hourly flushes use 24 modifications per table per day, whatever the cohort size.
 The MERGE is by natural key and keeps the newest fetch, so replays and re-fetches never duplicate rows.
-Before each MERGE the flush reads the staged rows' partition dates, so the MERGE names them as literals
-and BigQuery scans only those days of the target (helper/ddl.py, docs/cost.md).
 """
 
 from __future__ import annotations
