@@ -84,7 +84,9 @@ class DuckDbWarehouse:
                 f"format='newline_delimited', columns={columns})"
             )
             count = self._db.execute(f"SELECT count(*) FROM {staging}").fetchone()[0]
-            self._db.execute(ddl.to_duckdb(ddl.merge(table, self.dataset)))
+            staged = ddl.staged_dates(table, self.dataset, table.name + ddl.STAGING_SUFFIX)
+            dates = [row[0] for row in self._db.execute(ddl.to_duckdb(staged)).fetchall()]
+            self._db.execute(ddl.to_duckdb(ddl.merge(table, self.dataset, dates=dates)))
             self._db.execute(f"DROP TABLE {staging}")
             self._db.execute("COMMIT")
         except Exception:
@@ -185,7 +187,8 @@ class BigQueryWarehouse:
             try:
                 job = bq.load_table_from_uri(uris, staging, job_config=config)
                 job.result()
-                bq.query(ddl.merge(table, self.dataset, staging_name)).result()
+                dates = [row[0] for row in bq.query(ddl.staged_dates(table, self.dataset, staging_name)).result()]
+                bq.query(ddl.merge(table, self.dataset, staging_name, dates)).result()
             finally:
                 bq.delete_table(staging, not_found_ok=True)
             merged[table.name] = int(job.output_rows or 0)

@@ -11,6 +11,8 @@
 --   processing (processed = FALSE) has no summary yet, so its minutes are NULL, not 0.
 -- Absence is not zero: a column is NULL when its source has no row for that day.
 -- Wear time and the valid-day flag live in data_completeness (join on participant_id, civil_date).
+-- Pruning: a filter on civil_date reaches every table's partitions (start_day is the partition column, the
+-- civil day a sedentary period starts on), except the after-midnight remainder of the previous day's periods.
 -- BigQuery SQL; the embedded warehouse runs it on DuckDB through sqlglot (helper/views.py).
 CREATE OR REPLACE VIEW `${dataset}.daily_summary`
 OPTIONS(description="One row per participant and civil day: activity totals (dailyRollUp), active and sedentary minutes, active-zone minutes by zone, resting heart rate, HRV, SpO2, respiratory rate and sleep minutes (sleep dated by wake-up day). NULL means no data, not zero.")
@@ -35,7 +37,7 @@ active AS (
 ),
 -- A sedentary period's seconds before local midnight count on its start day, the rest on the next day.
 sedentary_spans AS (
-  SELECT participant_id, DATE(civil_start_time) AS start_day,
+  SELECT participant_id, civil_date AS start_day,
          TIMESTAMP_DIFF(end_time, start_time, SECOND) AS seconds,
          86400 - (EXTRACT(HOUR FROM civil_start_time) * 3600 + EXTRACT(MINUTE FROM civil_start_time) * 60
                   + EXTRACT(SECOND FROM civil_start_time)) AS seconds_to_midnight
