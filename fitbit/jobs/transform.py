@@ -78,7 +78,10 @@ def handle_object(obj: StoredObject, ctx: TransformContext) -> str:
     if followups:
         ctx.queue.publish(followups)
     counts = {table: len(rows) for table, rows in parsed.rows.items()}
-    _log_outcome(ctx, obj.name, unit, "loaded" if any(counts.values()) else "empty", counts, None, None)
+    if parsed.counts:
+        log.warning("page parsed with values nulled or derived", extra={"object": obj.name, **parsed.counts})
+    _log_outcome(ctx, obj.name, unit, "loaded" if any(counts.values()) else "empty", counts, None, None,
+                 parsed.counts)
     return "loaded"
 
 
@@ -101,13 +104,14 @@ def _record_error_object(obj: StoredObject, ctx: TransformContext) -> str:
 
 
 def _log_outcome(ctx: TransformContext, name: str, unit: Unit, status: str, counts: dict[str, int],
-                 error_class: str | None, fix: str | None) -> None:
+                 error_class: str | None, fix: str | None, parse_counts: dict[str, int] | None = None) -> None:
     now = ctx.clock()
     row = {
         "participant_id": unit.participant,
         "civil_date": (unit.start or now.date()).isoformat(),
         "raw_object": name, "data_type": unit.data_type, "method": unit.method, "status": status,
-        "error_class": error_class, "fix": fix, "row_counts": counts, "attempt": unit.attempt,
+        "error_class": error_class, "fix": fix, "row_counts": counts, "parse_counts": parse_counts or None,
+        "attempt": unit.attempt,
         "parser_version": PARSER_VERSION, "processed_at": utc_text(now),
     }
     ctx.warehouse.stage(PROCESSING_LOG_TABLE, [row], name)

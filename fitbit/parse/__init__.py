@@ -15,11 +15,12 @@ Raises ``UnexpectedResponse`` for unreadable shapes.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Mapping
 
 from fitbit.catalogue import UnitKind, ValueColumn, unit_kind
 from fitbit.catalogue.kinds import PageFormat
-from fitbit.parse.columns import compile_column, source_key
+from fitbit.parse.columns import compile_column, read_value, source_key
 from fitbit.parse.fast import fast_rows
 from fitbit.parse.page import (
     PARSER_VERSION,
@@ -48,7 +49,9 @@ def _data_points(kind: UnitKind, ctx: PageContext, body: bytes | str) -> ParsedP
     data = load_json(body)
     plan = read_plan(ctx.data_type, ctx.method)
     found = items(data, plan.items_key)
-    return ParsedPage({plan.table: fast_rows(PageState(ctx, plan), found)}, found, next_token(data))
+    page = PageState(ctx, plan)
+    rows = fast_rows(page, found)
+    return ParsedPage({plan.table: rows}, found, next_token(data), dict(page.counts))
 
 
 def _account(kind: UnitKind, ctx: PageContext, body: bytes | str) -> ParsedPage:
@@ -59,12 +62,17 @@ def _account(kind: UnitKind, ctx: PageContext, body: bytes | str) -> ParsedPage:
     getters = [(c.name, compile_column(c)) for c in kind.table.columns if isinstance(c, ValueColumn)]
     lead = {"participant_id": ctx.participant, "civil_date": ctx.civil_date.isoformat()}
     stamped = lineage(ctx)
-    rows = [{**lead, **{name: get(item) for name, get in getters}, **stamped} for item in found]
-    return ParsedPage({kind.table.name: rows}, found, next_token(data))
+    counts: Counter[str] = Counter()
+    note = counts.update
+    rows = [{**lead, **{name: read_value(get, item, lambda kind: note((kind,))) for name, get in getters},
+             **stamped} for item in found]
+    return ParsedPage({kind.table.name: rows}, found, next_token(data), dict(counts))
 
 
 def _tcx(kind: UnitKind, ctx: PageContext, body: bytes | str) -> ParsedPage:
-    return ParsedPage({kind.table.name: parse_tcx(ctx, body)}, [], None)
+    counts: Counter[str] = Counter()
+    rows = parse_tcx(ctx, body, lambda kind: counts.update((kind,)))
+    return ParsedPage({kind.table.name: rows}, [], None, dict(counts))
 
 
 _PARSERS: Mapping[PageFormat, Callable[[UnitKind, PageContext, bytes | str], ParsedPage]] = {
