@@ -644,6 +644,7 @@ CREATE TABLE IF NOT EXISTS `${dataset}.processing_log` (
   error_class STRING OPTIONS(description='Error class name when status is failed'),
   fix STRING OPTIONS(description='What a person should do about a failure'),
   row_counts JSON OPTIONS(description='Rows produced per table'),
+  parse_counts JSON OPTIONS(description='What the parser counted besides rows, by kind, never values: non_finite_nulled (NaN/Infinity stored as NULL), offsets_derived (points without offsets, zone used), names_derived'),
   attempt INT64 OPTIONS(description='Delivery attempt of the unit'),
   parser_version STRING OPTIONS(description='Parser version'),
   processed_at TIMESTAMP OPTIONS(description='When the object was processed')

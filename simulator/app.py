@@ -8,7 +8,7 @@ Both transports wrap this: ``server.py`` (a ThreadingHTTPServer on loopback) and
 JSON answer (partial response); ``prettyPrint=true`` indents it.
 
 Order of checks for a data request, as Google's front end does it: route (else HTML 404), bearer
-token (401), user segment, injected faults (429 / 503), per-user quota (429), account state
+token (401), a grant holding any non-Health scope (403 ``DISALLOWED_OAUTH_SCOPES``), user segment, injected faults (429 / 503), per-user quota (429), account state
 (``ACCOUNT_NOT_LINKED``), query parameters, scope (403), then the method itself.
 """
 
@@ -31,6 +31,7 @@ from simulator.errors import (
     ApiError,
     Response,
     account_not_linked,
+    disallowed_scopes,
     error_response,
     html_404,
     invalid_argument,
@@ -152,6 +153,8 @@ class Simulator:
              pretty: bool) -> Response:
         type_id, name, groups = found
         rpc = "google.devicesandservices.health.v4." + RPC[name]
+        if any(not scope.startswith(SCOPE) for scope in access.scopes):
+            raise disallowed_scopes(rpc)
         persona = self.cohort.persona(access.user)
         segment = groups["user"]
         if segment not in ("me", persona.health_user_id):
