@@ -239,7 +239,8 @@ class OAuthServer:
             ApiError: 401 UNAUTHENTICATED (missing, unknown, expired or revoked token).
         """
         auth = headers.get("authorization", "")
-        token = auth[7:].strip() if auth[:7].lower() == "bearer " else query.get("access_token", "")
+        token = (auth[7:].strip() if auth[:7].lower() == "bearer "
+                 else query.get("access_token") or query.get("oauth_token", ""))
         if not token:
             raise unauthenticated(method, missing=True)
         with self._lock:
