@@ -97,10 +97,10 @@ class Simulator:
     def __init__(self, config: SimConfig | None = None, wall: Callable[[], float] = time.time) -> None:
         self.config = config or SimConfig()
         c = self.config
-        self.cohort = Cohort.build(c.users, c.days, c.seed, c.end_date)
+        self.cohort = Cohort.build(c.users, c.days, c.seed, c.end_date, c.syncs_through_health_connect)
         self.control = Control(wall, c.faults)
         self.started = self.control.now()
-        self.store = DataStore(c.seed, self.cohort, self.sleep_processed, BUILDERS)
+        self.store = DataStore(c.seed, self.cohort, self.sleep_processed, BUILDERS, c)
         self.oauth = OAuthServer(self.cohort, self.control, c.client_id, c.client_secret)
         self.webhooks = WebhookHub(self)  # subscribers, the handshake, signed notifications (webhooks.py)
 
@@ -290,7 +290,8 @@ class Simulator:
             "days": [d.isoformat() for d in self.cohort.days],
             "users": [{"user": p.label, "healthUserId": p.health_user_id,
                        "timeZone": users.settings(self.cohort, p, "me")["timeZone"],
-                       "zones": [z for _, z in p.zones]} for p in self.cohort.personas],
+                       "zones": [z for _, z in p.zones], "healthConnect": p.health_connect}
+                      for p in self.cohort.personas],
         }
 
 
