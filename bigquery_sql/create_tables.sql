@@ -634,6 +634,43 @@ PARTITION BY civil_date
 CLUSTER BY participant_id
 OPTIONS(description='Track points of exercise sessions exported as TCX (exercise_tcx follow-up)');
 
+CREATE TABLE IF NOT EXISTS `${dataset}.fetch_pages` (
+  participant_id STRING OPTIONS(description='Study participant id (the enrolment id, not the Google account)'),
+  civil_date DATE OPTIONS(description='First civil day of the window the page was fetched for (partition field)'),
+  table_name STRING OPTIONS(description='Warehouse table the page\'s rows land in'),
+  data_type STRING OPTIONS(description='Catalogue data type of the read'),
+  method STRING OPTIONS(description='Read method'),
+  window_start DATE OPTIONS(description='First civil day of the fetched window'),
+  window_end DATE OPTIONS(description='Civil day after the fetched window (exclusive)'),
+  fetch_id STRING OPTIONS(description='The fetch the page belongs to: the raw object of its first page'),
+  page INT64 OPTIONS(description='Page number within the fetch, from 0'),
+  last_page BOOL OPTIONS(description='The page had no next-page token: the fetch ends here'),
+  keys INT64 OPTIONS(description='Distinct keys the page returned (rows of fetch_keys for this raw object)'),
+  raw_object STRING NOT NULL OPTIONS(description='Raw-store object this row was parsed from'),
+  parser_version STRING OPTIONS(description='Version of the parser that produced the row'),
+  fetched_at TIMESTAMP OPTIONS(description='When extract fetched the page; newer fetches win on reload'),
+  loaded_at TIMESTAMP OPTIONS(description='When the row was merged into the table')
+)
+PARTITION BY civil_date
+CLUSTER BY participant_id
+OPTIONS(description='One row per page of a read that tracks deletions: the fetch and window it belongs to, and whether it was the last page. Deletions are decided from complete fetches (helper/tombstones.py)');
+
+CREATE TABLE IF NOT EXISTS `${dataset}.fetch_keys` (
+  participant_id STRING OPTIONS(description='Study participant id (the enrolment id, not the Google account)'),
+  civil_date DATE OPTIONS(description='The participant\'s local calendar day the row belongs to (partition field)'),
+  table_name STRING OPTIONS(description='Warehouse table the point\'s row lands in'),
+  fetch_id STRING OPTIONS(description='The fetch the page belongs to: the raw object of its first page'),
+  key_text STRING NOT NULL OPTIONS(description='The row key\'s STRING column: data_point_name (sessions) or source_key (samples)'),
+  key_time TIMESTAMP NOT NULL OPTIONS(description='The row key\'s TIMESTAMP column (samples: sample_time); sessions: their start'),
+  raw_object STRING NOT NULL OPTIONS(description='Raw-store object this row was parsed from'),
+  parser_version STRING OPTIONS(description='Version of the parser that produced the row'),
+  fetched_at TIMESTAMP OPTIONS(description='When extract fetched the page; newer fetches win on reload'),
+  loaded_at TIMESTAMP OPTIONS(description='When the row was merged into the table')
+)
+PARTITION BY civil_date
+CLUSTER BY participant_id
+OPTIONS(description='One row per point a page of a deletion-tracking read returned: the point\'s key, never a value');
+
 CREATE TABLE IF NOT EXISTS `${dataset}.processing_log` (
   participant_id STRING OPTIONS(description='Study participant id (the enrolment id, not the Google account)'),
   civil_date DATE OPTIONS(description='The participant\'s local calendar day the row belongs to (partition field)'),

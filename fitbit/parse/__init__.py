@@ -2,7 +2,8 @@
 
 The page's unit kind (``fitbit.catalogue.unit_kind``) says how its page is read:
 
-- ``data-points``: the compiled read of a data type. Accessors are compiled once per (type, method)
+- ``data-points``: the compiled read of a data type (with, for reads that track deletions, the page's
+  fetch and keys: ``fetches``). Accessors are compiled once per (type, method)
   (``columns``) so an 86,400-sample day is parsed in one pass; rows on the happy path take the fast
   route (``fast``); any other row is redone by the straightforward ``reference`` path, so both give
   identical rows and errors (tests/unit/test_parse_fast_path.py);
@@ -22,6 +23,7 @@ from fitbit.catalogue import UnitKind, ValueColumn, unit_kind
 from fitbit.catalogue.kinds import PageFormat
 from fitbit.parse.columns import compile_column, read_value, source_key
 from fitbit.parse.fast import fast_rows
+from fitbit.parse.fetches import fetch_rows
 from fitbit.parse.page import (
     PARSER_VERSION,
     PageContext,
@@ -51,7 +53,8 @@ def _data_points(kind: UnitKind, ctx: PageContext, body: bytes | str) -> ParsedP
     found = items(data, plan.items_key)
     page = PageState(ctx, plan)
     rows = fast_rows(page, found)
-    return ParsedPage({plan.table: rows}, found, next_token(data), dict(page.counts))
+    token = next_token(data)
+    return ParsedPage({plan.table: rows, **fetch_rows(ctx, plan, rows, token)}, found, token, dict(page.counts))
 
 
 def _account(kind: UnitKind, ctx: PageContext, body: bytes | str) -> ParsedPage:
