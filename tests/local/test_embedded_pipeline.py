@@ -22,7 +22,7 @@ from helper.cloudevents import PUBSUB_EVENT, pubsub_event_data
 from tools.local_runtime import LocalRuntime
 from helper.queue import Delivery, utc_now
 from tests.ground_truth import INTRADAY, SUMMED, assert_daily_totals_match, assert_intraday_sums_to_daily, daily_rollup_truth
-from tools.summary import summarise
+from tools.summary import render, summarise
 
 pytestmark = pytest.mark.slow
 
@@ -58,6 +58,23 @@ def test_the_demo_run_ends_with_zero_errors(demo_run):
     assert summary.failures == [] and stats.dead_lettered == []
     assert summary.total_rows > 100_000
     assert set(summary.worn_hours) == set(PARTICIPANTS)
+
+
+def test_the_demo_summary_shows_nan_nulled_derived_offsets_and_rows_marked_deleted(demo_run):
+    """Issue #12's "done when": what `make demo` prints says what the parser did about live-API shapes."""
+    runtime, stats, _ = demo_run
+    summary = summarise(_warehouse(runtime))
+    live = summary.live
+    assert live.nan_nulled >= len(PARTICIPANTS) * 2 and live.nan_pages >= 1
+    assert set(live.derived_offsets) == {"user5"} and live.derived_offsets["user5"] > 1000
+    assert live.deleted == {"exercise_sessions": 1, "weight": 1}
+    assert live.names_derived >= 1
+    text = render(summary, deferred=stats.deferred, dead_lettered=stats.dead_lettered)
+    assert "failed objects: 0; dead-lettered events: 0" in text
+    assert f"NaN / Infinity values nulled: {live.nan_nulled} " in text
+    assert f"time zone: {live.derived_offsets['user5']:,} (user5 " in text
+    assert "rows marked deleted (a complete re-fetch no longer returned them; kept, left out of the views): 2 " \
+           "(exercise_sessions 1, weight 1)" in text
 
 
 @pytest.mark.parametrize("summed", SUMMED, ids=lambda s: f"{s.table}.{s.column}")
