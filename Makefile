@@ -5,13 +5,15 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help demo demo-gcp report test test-fast sql check-sql bench clean
+.PHONY: help demo demo-gcp report check test test-fast sql check-sql bench clean
 
 help:
 	@echo "make demo       run the daily job + 14-day history on the embedded default (simulator, DuckDB)"
 	@echo "make demo-gcp   the demo on emulated Google Cloud (Pub/Sub, GCS, BigQuery emulators; optional, needs Java)"
 	@echo "make report     write the cohort report (one HTML file) from the demo warehouse's views"
-	@echo "make test       install and run the test suite with coverage"
+	@echo "make check      lint (ruff), the import contracts (lint-imports) and no source file over 400 lines"
+	@echo "make test       install and run the test suite with coverage: every tier (the README's test command)"
+	@echo "make test-fast  the offline tiers without the slow runs: unit, contract, local and packaging checks"
 	@echo "make sql        regenerate bigquery_sql/ from the catalogue"
 	@echo "make bench      benchmarks (issue #7): JSON lines on stdout, a summary on stderr; a few minutes"
 	@echo "make clean      remove .state/ and build outputs"
@@ -33,11 +35,24 @@ demo-gcp: $(STAMP)
 report: $(STAMP)
 	$(BIN)/python scripts/report.py
 
-test: $(STAMP)
-	$(BIN)/python -m pytest
+# Static checks only, so they run first and fail fast: .ci/run runs `make check` before `make test`.
+check: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache
+	$(BIN)/python -m tools.check_sizes
 
+# Every tier, with coverage. The tiers without emulators run on both cores (pytest-xdist; --dist loadfile
+# keeps a file's module-scoped end-to-end run on one worker), then the emulator tier runs alone: each
+# worker would start its own emulator stack. The second coverage report is the whole suite's (the first
+# one, printed after the first run, leaves out the emulator tier). Plain `pytest` runs it all on one core.
+XDIST := -n 2 --dist loadfile
+test: $(STAMP)
+	$(BIN)/python -m pytest tests/unit tests/contract tests/local tests/packaging $(XDIST)
+	$(BIN)/python -m pytest tests/emulator --cov-append
+
+# The same selection as Cloud Build's test step: no end-to-end runs, no emulators, no live project.
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -m "not slow" --no-cov
+	$(BIN)/python -m pytest -m "not slow and not emulator and not live" --no-cov $(XDIST)
 
 sql: $(STAMP)
 	$(BIN)/python scripts/create_sql_files.py
