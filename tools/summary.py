@@ -44,7 +44,7 @@ class LiveShapes:
     deleted: dict[str, int]  # table -> rows marked deleted_at
 
 
-def _point_tables() -> list[str]:
+def point_tables() -> list[str]:
     """Tables of data-point reads with offsets (rollUp windows always take the zone's: not counted)."""
     return sorted({k.table.name for k in unit_kinds().values() if isinstance(k, TypeRead)
                    and k.read.method != "rollUp" and "offset_source" in k.table.column_names})
@@ -55,7 +55,7 @@ def live_shapes(warehouse: Warehouse) -> LiveShapes:
         "SELECT COALESCE(SUM(CAST(JSON_VALUE(parse_counts, '$.non_finite_nulled') AS INT64)), 0), "
         "COUNTIF(JSON_VALUE(parse_counts, '$.non_finite_nulled') IS NOT NULL) FROM processing_log")[0]
     derived: dict[str, int] = {}
-    for table in _point_tables():
+    for table in point_tables():
         for participant, n in warehouse.query(
                 f"SELECT participant_id, COUNT(*) FROM {table} WHERE offset_source = 'account_time_zone' GROUP BY 1"):
             derived[participant] = derived.get(participant, 0) + int(n)
