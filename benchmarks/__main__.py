@@ -15,12 +15,13 @@ from typing import Any, Callable
 
 from benchmarks.timing import machine
 
-NAMES = ("transform_hr_1s_day", "transform_all_types_day", "api_requests_per_participant_day", "e2e_scaling")
+NAMES = ("transform_hr_1s_day", "transform_all_types_day", "api_requests_per_participant_day", "e2e_scaling",
+         "report_cohort")
 TARGETS = {"ratio_vs_parse": (">=", 0.5), "speedup_vs_pandas": (">=", 10), "peak_mib": ("<", 150)}
 
 
 def _runners(args: argparse.Namespace) -> dict[str, Callable[[], dict[str, Any]]]:
-    from benchmarks import pages, pipeline, transform
+    from benchmarks import pages, pipeline, report, transform
 
     rounds, pandas_rounds = (2, 1) if args.quick else (args.rounds, args.pandas_rounds)
     return {
@@ -31,6 +32,7 @@ def _runners(args: argparse.Namespace) -> dict[str, Callable[[], dict[str, Any]]
         "api_requests_per_participant_day": lambda: pipeline.api_requests(1, 14 if args.quick else 90),
         "e2e_scaling": lambda: pipeline.e2e_scaling((1, 3) if args.quick else (1, 10, 50),
                                                     1 if args.quick else args.e2e_days),
+        "report_cohort": lambda: report.bench((5, 100) if args.quick else (5, 1000)),
     }
 
 
@@ -59,6 +61,10 @@ def summary_line(figures: dict[str, Any]) -> str:
                           f"{p['rows_per_s']:,} rows/s" for p in figures["points"])
         return (f"{name}: {cells}; slope {figures['slope_s_per_participant_day']} s per participant-day "
                 f"(R² {figures['r_squared']})")
+    if name == "report_cohort":
+        from benchmarks import report
+
+        return report.summary(figures)
     return json.dumps(figures)
 
 
