@@ -77,8 +77,9 @@ def merge(table: TableSpec, dataset: str, staging: str | None = None,
     version = version_column(table)
     keys = ", ".join(table.key)
     on = " AND ".join(f"T.{k} = S.{k}" for k in table.key)
-    updates = ", ".join(f"{c} = S.{c}" for c in table.column_names if c not in table.key)
-    changed = " OR ".join(_distinct(c) for c in table.columns if c.name not in (*table.key, *LINEAGE_ONLY))
+    updates = ", ".join(f"{c} = S.{c}" for c in table.column_names if c not in (*table.key, *WAREHOUSE_MAINTAINED))
+    changed = " OR ".join(_distinct(c) for c in table.columns
+                          if c.name not in (*table.key, *LINEAGE_ONLY, *WAREHOUSE_MAINTAINED))
     cols = ", ".join(table.column_names)
     values = ", ".join(f"S.{c}" for c in table.column_names)
     return (
@@ -151,6 +152,8 @@ def _partition_column(table: TableSpec) -> Column:
 # Columns that say where a value came from, not what it is: a newer fetch with the same values leaves the row
 # (and so its lineage, pointing at the object that first produced the values) untouched.
 LINEAGE_ONLY = ("raw_object", "fetched_at", "loaded_at", "processed_at")
+# Columns the warehouse sets after a flush, never a load (helper/tombstones.py): a MERGE leaves them alone.
+WAREHOUSE_MAINTAINED = ("deleted_at",)
 
 
 def _distinct(column: Column) -> str:
