@@ -36,6 +36,7 @@ from fitbit.parse.page import (
 )
 from fitbit.parse.reference import PageState, read_plan, reference_rows
 from fitbit.parse.tcx import parse_tcx
+from fitbit.parse.typed import typed_page, typed_read
 
 __all__ = ["PARSER_VERSION", "PageContext", "ParsedPage", "Row", "load_json", "parse_page", "reference_rows",
            "source_key"]
@@ -48,6 +49,12 @@ def parse_page(ctx: PageContext, body: bytes | str) -> ParsedPage:
 
 
 def _data_points(kind: UnitKind, ctx: PageContext, body: bytes | str) -> ParsedPage:
+    typed = typed_read(ctx.data_type, ctx.method)
+    parsed = None if typed is None else typed_page(typed, ctx, body)
+    return parsed if parsed is not None else _data_points_from_json(ctx, body)
+
+
+def _data_points_from_json(ctx: PageContext, body: bytes | str) -> ParsedPage:
     data = load_json(body)
     plan = read_plan(ctx.data_type, ctx.method)
     found = items(data, plan.items_key)
