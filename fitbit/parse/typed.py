@@ -31,7 +31,7 @@ from msgspec import UNSET, Raw, Struct, UnsetType
 
 from fitbit.catalogue import ValueColumn
 from fitbit.catalogue.common import PARSED_LINEAGE
-from fitbit.parse.columns import absent_value, converter, source_columns
+from fitbit.parse.columns import Getter, absent_value, converter, source_columns
 from fitbit.parse.fast import _MM_SS, _Clock, _memo_entry
 from fitbit.parse.fetches import fetch_rows
 from fitbit.parse.page import PageContext, ParsedPage, Row
@@ -92,8 +92,8 @@ class TypedRead(Struct, frozen=True, gc=False):
 
     page: type
     value_attr: Callable[[Any], Any]
-    values: tuple[tuple[str, Callable[[Any], Any], Callable[[Any], Any], Any], ...]  # name, get, convert, default
-    nested: tuple[tuple[str, Callable[[Any], Any], Callable[[Any], Any], Callable[[Any], Any], Any], ...]
+    values: tuple[tuple[str, Getter, Getter | None, Any], ...]  # name, get, convert (None: as decoded), default
+    nested: tuple[tuple[str, Getter, Getter, Getter | None, Any], ...]  # name, parent, get, convert, default
     plan: ReadPlan
 
 
@@ -162,8 +162,14 @@ def typed_read(path_id: str, method: str) -> TypedRead | None:
     page = msgspec.defstruct(f"{dt.json_key}_page", [("dataPoints", list[point], []),  # type: ignore[valid-type]
                                                       ("nextPageToken", Optional[str], None)], gc=False)
     return TypedRead(page, attrgetter("value"),
-                     tuple((c.name, get, converter(c), absent_value(c)) for c, get in plain),
-                     tuple((c.name, parent, get, converter(c), absent_value(c)) for c, parent, get in nested), plan)
+                     tuple((c.name, get, _converter(c), absent_value(c)) for c, get in plain),
+                     tuple((c.name, parent, get, _converter(c), absent_value(c)) for c, parent, get in nested), plan)
+
+
+def _converter(column: ValueColumn) -> Callable[[Any], Any] | None:
+    """The column's converter, or None where the Struct already decoded the value as the column holds it
+    (``str`` of a str, ``bool`` of a bool)."""
+    return None if column.type in ("STRING", "BOOL") else converter(column)
 
 
 def typed_page(read: TypedRead, ctx: PageContext, body: bytes | str) -> ParsedPage | None:
@@ -206,13 +212,28 @@ def typed_rows(read: TypedRead, page: PageState, points: list[Any]) -> list[Row]
         columns.update(zip(SOURCE_KEYS, zip(*map(_Sources().__getitem__, map(bytes, map(_SOURCE, points))))))
     columns["participant_id"] = repeat(ctx.participant)
     for name, get, convert, default in read.values:
-        columns[name] = [default if (raw := get(v)) is None else convert(raw) for v in values]
+        columns[name] = _column(list(map(get, values)), convert, default)
     for name, parent_of, get, convert, default in read.nested:
-        columns[name] = [None if (parent := parent_of(v)) is UNSET else default if parent is None
-                         or (raw := get(parent)) is None else convert(raw) for v in values]
+        parents = list(map(parent_of, values))
+        if UNSET in parents or None in parents:  # missing parent: NULL; null parent: its fields' zeros
+            columns[name] = [None if parent is UNSET else default if parent is None or (raw := get(parent)) is None
+                             else _convert(convert, raw) for parent in parents]
+        else:
+            columns[name] = _column(list(map(get, parents)), convert, default)
     for name, stamp in page.lineage.items():
         columns[name] = repeat(stamp)
     return list(map(dict, map(zip, repeat(plan.keys), zip(*(columns[key] for key in plan.keys)))))
+
+
+def _column(raws: list[Any], convert: Callable[[Any], Any] | None, default: Any) -> list[Any]:
+    """A column from its decoded values (None: absent), by C-level maps when none is absent."""
+    if None in raws:
+        return [default if raw is None else _convert(convert, raw) for raw in raws]
+    return raws if convert is None else list(map(convert, raws))
+
+
+def _convert(convert: Callable[[Any], Any] | None, raw: Any) -> Any:
+    return raw if convert is None else convert(raw)
 
 
 def _times(record_type: str, dated_by_end: bool, values: list[Any]) -> Columns:
