@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Callable, Mapping
 
 from fitbit.catalogue import PROCESSING_LOG_TABLE, by_path_id, table_named
 from fitbit.errors import MalformedMessage, PipelineError, TerminalError
+from fitbit.jobs import flush as flush_job
+from fitbit.jobs.sweep import SweepPolicy
 from fitbit.parse import PARSER_VERSION, PageContext, ParsedPage, parse_page
 from fitbit.messages import StoredObject, Unit, decode
 from fitbit.ports import Queue, RawStore, Warehouse
@@ -32,6 +34,7 @@ class TransformContext:
     clock: Callable[[], datetime]
     sleep_refetch_delay_s: float = 3600.0
     max_sleep_refetches: int = 6
+    sweep: SweepPolicy = field(default_factory=SweepPolicy)  # the orphan sweep of the scheduled flush
 
 
 def record_malformed_event(exc: MalformedMessage) -> str:
@@ -44,9 +47,7 @@ def handle_object(obj: StoredObject, ctx: TransformContext) -> str:
     if obj.bucket != ctx.store.bucket:
         return "ignored:other-bucket"
     if obj.name.startswith("control/flush"):
-        merged = ctx.warehouse.flush()
-        log.info("warehouse flushed", extra={"tables": len(merged), "rows": sum(merged.values())})
-        return "flushed"
+        return flush_job.scheduled_flush(ctx, handle_object)
     if obj.name.startswith("errors/"):
         return _record_error_object(obj, ctx)
     if not obj.name.startswith("raw/"):
@@ -136,6 +137,9 @@ def _log_outcome(ctx: TransformContext, name: str, unit: Unit, status: str, coun
         "parser_version": PARSER_VERSION, "processed_at": _stamp(now),
     }
     ctx.warehouse.stage(PROCESSING_LOG_TABLE, [row], name)
+
+
+log_outcome = _log_outcome  # the flush job records quarantined batches with the same row
 
 
 def _date(text: Any) -> date | None:
