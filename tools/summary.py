@@ -6,7 +6,7 @@ was off the wrist), shown as hours worn per civil day. Queries are BigQuery SQL,
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from fitbit.catalogue import all_tables
@@ -18,6 +18,7 @@ class Summary:
     rows: dict[str, int]
     worn_hours: dict[str, dict[date, float]]
     failures: list[tuple[str, str, str, int]]  # participant, data type, error class, count
+    quarantined: list[tuple[str, str, str]] = field(default_factory=list)  # participant, data type, raw object
 
     @property
     def total_rows(self) -> int:
@@ -42,7 +43,10 @@ def summarise(warehouse: Warehouse) -> Summary:
             "WHERE status = 'failed' GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
         )
     ]
-    return Summary(rows, worn, failures)
+    quarantined = [(p, t, o) for p, t, o in warehouse.query(
+        "SELECT participant_id, data_type, raw_object FROM processing_log WHERE status = 'quarantined' "
+        "ORDER BY 1, 2, 3")]
+    return Summary(rows, worn, failures, quarantined)
 
 
 def render(summary: Summary, *, deferred: int, dead_lettered: list[str]) -> str:
@@ -60,4 +64,8 @@ def render(summary: Summary, *, deferred: int, dead_lettered: list[str]) -> str:
     lines.append(f"failed objects: {summary.failed_objects}; dead-lettered events: {len(dead_lettered)}")
     lines += [f"  {p} {t}: {e} x{n}" for p, t, e, n in summary.failures]
     lines += [f"  dead letter: {d}" for d in dead_lettered]
+    if summary.quarantined:
+        lines.append(f"quarantined batches (the warehouse refused them; set aside, the rest loaded; "
+                     f"processing_log.fix says what to do): {len(summary.quarantined)}")
+        lines += [f"  {p} {t}: {o}" for p, t, o in summary.quarantined]
     return "\n".join(lines)
