@@ -130,3 +130,38 @@ def test_a_refusal_reason_names_where_never_the_value():
     bq = "Error while reading data, error message: JSON parsing error in row starting at position 120: " \
          "Could not convert value 'string_value: \"abc\"' to integer. Field: steps; Value: abc"
     assert refusal_reason(ConversionError(bq)) == "ConversionError at field steps, byte 120"
+
+
+def test_a_quarantined_batch_without_its_raw_object_is_still_recorded_from_its_rows(warehouse, tmp_path):
+    ctx = TransformContext(store=LocalRawStore(tmp_path / "raw", "fitbit-raw"), warehouse=warehouse,
+                           queue=None, clock=lambda: datetime(2026, 11, 2, 1, tzinfo=timezone.utc))  # type: ignore[arg-type]
+    warehouse.stage(STEPS, [_steps("chaos/poison-1", TOO_BIG, "2000-01-01")], "chaos/poison-1")
+    assert len(flush_job.flush(ctx).quarantined) == 1
+    assert warehouse.query("SELECT participant_id, civil_date, data_type, status FROM processing_log") == [
+        ("user1", date(2000, 1, 1), "unknown", "quarantined")]
+
+
+def test_the_scheduled_flush_asks_for_a_redelivery_when_a_table_is_blocked(warehouse, tmp_path):
+    from fitbit.errors import TransientError
+    from fitbit.jobs.transform import handle_object
+    from fitbit.messages import StoredObject
+
+    ctx = TransformContext(store=LocalRawStore(tmp_path / "raw", "fitbit-raw"), warehouse=warehouse,
+                           queue=None, clock=lambda: datetime.now(timezone.utc))  # type: ignore[arg-type]
+    warehouse.stage(STEPS, [_steps("raw/a", 1)], "raw/a")
+    stray = tmp_path / "staging" / "no_such_table"
+    stray.mkdir(parents=True)
+    (stray / "x.ndjson").write_text("{}\n")
+    with pytest.raises(TransientError, match="no_such_table"):
+        handle_object(StoredObject("fitbit-raw", "control/flush-1.json", "1"), ctx)
+    assert warehouse.query("SELECT steps FROM steps_daily") == [(1,)], "the other tables were merged first"
+
+
+def test_a_refused_outcome_row_is_set_aside_without_recording_anything_about_it(warehouse, tmp_path):
+    ctx = TransformContext(store=LocalRawStore(tmp_path / "raw", "fitbit-raw"), warehouse=warehouse,
+                           queue=None, clock=lambda: datetime.now(timezone.utc))  # type: ignore[arg-type]
+    warehouse.stage(PROCESSING_LOG_TABLE, [{**_log_row("raw/x"), "attempt": "not a number"}], "raw/x")
+    result = flush_job.flush(ctx)
+    assert [(q.table, q.batch_id) for q in result.quarantined] == [("processing_log", "raw/x")]
+    assert warehouse.query("SELECT COUNT(*) FROM processing_log") == [(0,)]
+    assert (tmp_path / "quarantine" / "processing_log" / "raw_x.ndjson").exists()
