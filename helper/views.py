@@ -1,8 +1,10 @@
-"""Analytics views: the BigQuery SQL files in ``bigquery_sql/views/``, created on either warehouse.
+"""Analytics views: the BigQuery SQL files in ``helper/sql/views/``, created on either warehouse.
 
 The views are what dashboards and analysts read (Looker Studio, Connected Sheets, the HTML report); the
 tables underneath stay the load's business. Each file is one ``CREATE OR REPLACE VIEW`` statement in
-BigQuery SQL on ``${dataset}.<name>``, with no project id. BigQuery runs the text as written; the
+BigQuery SQL on ``${dataset}.<name>``, with no project id. The files are package data, read with
+``importlib.resources`` (``helper.sql``), so they travel inside the function archives; ``bigquery_sql/views/``
+is a readable copy that ``make sql`` generates with ``readable_sql``. BigQuery runs the text as written; the
 embedded warehouse runs it through ``helper.ddl.to_duckdb`` (sqlglot). The SQL avoids the constructs
 that drift between the two (emulators.md §5, checked 2026-11-23): no ``EXTRACT(DAYOFWEEK)``, no
 ``ARRAY_AGG(... LIMIT)``, no ``TIMESTAMP_DIFF(..., MINUTE)`` (DuckDB counts minute boundaries), and
@@ -20,12 +22,11 @@ import hashlib
 import re
 import string
 from collections.abc import Callable, Mapping
-from pathlib import Path
 from typing import Any
 
-from helper import ddl
+from helper import sql
 
-VIEW_DIR = Path(__file__).resolve().parent.parent / "bigquery_sql" / "views"
+VIEW_FOLDER = "views"  # helper/sql/views/<name>.sql
 # Creation order: a view comes after any view it reads (active_zones_weekly reads active_zones).
 VIEWS = (
     "daily_summary",
@@ -38,7 +39,6 @@ VIEWS = (
 )
 DEFAULT_VALID_DAY_MIN_WEAR_HOURS = 10.0
 VERSION_LABEL = "view_sql_sha"
-_DATASET = re.compile(r"^[A-Za-z0-9_]{1,1024}$")  # BigQuery's rule; also keeps the substitution injection-free
 _OPTIONS = re.compile(r"^OPTIONS\(", re.MULTILINE)
 
 
@@ -57,25 +57,33 @@ def view_sql(name: str, dataset: str, *,
     Raises:
         ValueError: an unknown view, a dataset name BigQuery would reject, or a threshold outside (0, 24].
     """
-    if name not in VIEWS:
-        raise ValueError(f"unknown view {name!r}; the views are {', '.join(VIEWS)}")
-    if not _DATASET.match(dataset):
-        raise ValueError(f"dataset {dataset!r} must be letters, digits and underscores (BigQuery's rule)")
-    hours = float(valid_day_min_wear_hours)
-    if not 0 < hours <= 24:
-        raise ValueError(f"valid_day_min_wear_hours must be in (0, 24], got {valid_day_min_wear_hours!r}")
-    template = string.Template((VIEW_DIR / f"{name}.sql").read_text(encoding="utf-8"))
-    sql = template.substitute(dataset=dataset, valid_day_min_wear_hours=repr(hours))
-    label = f'OPTIONS(labels=[("{VERSION_LABEL}", "{version(sql)}")], '
-    labelled, count = _OPTIONS.subn(label, sql, count=1)
+    text = _render(name, sql.check_dataset(dataset), valid_day_min_wear_hours)
+    label = f'OPTIONS(labels=[("{VERSION_LABEL}", "{version(text)}")], '
+    labelled, count = _OPTIONS.subn(label, text, count=1)
     if count != 1:
         raise ValueError(f"{name}.sql must have an OPTIONS(description=...) line")
     return labelled
 
 
-def version(sql: str) -> str:
+def readable_sql(name: str) -> str:
+    """View ``name`` as ``bigquery_sql/views/<name>.sql`` shows it: ``${dataset}`` kept, the default threshold
+    filled in, no version label (the label is a hash of the text with the real dataset)."""
+    return _render(name, sql.DATASET_PLACEHOLDER, DEFAULT_VALID_DAY_MIN_WEAR_HOURS)
+
+
+def _render(name: str, dataset: str, valid_day_min_wear_hours: float) -> str:
+    if name not in VIEWS:
+        raise ValueError(f"unknown view {name!r}; the views are {', '.join(VIEWS)}")
+    hours = float(valid_day_min_wear_hours)
+    if not 0 < hours <= 24:
+        raise ValueError(f"valid_day_min_wear_hours must be in (0, 24], got {valid_day_min_wear_hours!r}")
+    template = string.Template(sql.read(VIEW_FOLDER, f"{name}.sql"))
+    return template.substitute({sql.DATASET_PARAMETER: dataset, "valid_day_min_wear_hours": repr(hours)})
+
+
+def version(text: str) -> str:
     """A short hash of a view's SQL (a valid BigQuery label value: lowercase hex)."""
-    return hashlib.sha256(sql.encode()).hexdigest()[:16]
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def version_of(labelled_sql: str) -> str:
@@ -104,10 +112,14 @@ def create_views(execute: Callable[[str], Any], dataset: str, *, duckdb: bool = 
     """
     created = []
     for name in VIEWS:
-        sql = view_sql(name, dataset, valid_day_min_wear_hours=valid_day_min_wear_hours)
-        if current is not None and current.get(name) == version_of(sql):
+        statement = view_sql(name, dataset, valid_day_min_wear_hours=valid_day_min_wear_hours)
+        if current is not None and current.get(name) == version_of(statement):
             continue
-        execute(ddl.to_duckdb(sql) if duckdb else sql)
+        if duckdb:
+            from helper.ddl import to_duckdb  # sqlglot: only the embedded warehouse transpiles
+
+            statement = to_duckdb(statement)
+        execute(statement)
         created.append(name)
     return created
 

@@ -10,6 +10,10 @@ staging bucket; a ``FlushTrigger`` makes it load and MERGE them into BigQuery (l
 
 Grants live in a 0600 file (``SECRETS_BACKEND=file``): Secret Manager has no emulator.
 
+The functions run from the source tree, or from their deployable archives (``served``: each archive
+unzipped and run from a venv built from its own requirements.txt, ``tools/served_archive.py``), which is
+how the emulator tier's end-to-end test runs them: what it tests is what ships.
+
 ``GcpPipeline`` is also what tests/emulator uses. A run has no "queue is empty" signal on Pub/Sub,
 so the pipeline counts: pull "tap" subscriptions see every message published to each topic, the
 relay counts the distinct messages its functions acknowledged, and the pipeline is idle when every
@@ -34,11 +38,12 @@ from typing import Any, Sequence
 ROOT = Path(__file__).resolve().parent.parent
 
 from fitbit.messages import FlushTrigger, Message, RunTrigger  # noqa: E402
+from tools import cloud_functions  # noqa: E402
 from tools.emulators import Stack, free_port  # noqa: E402
+from tools.served_archive import ServedArchive, clean_env  # noqa: E402
 
-FUNCTIONS = {  # name -> (target, source, signature type)
-    "extract": ("extract", ROOT / "functions/extract/main.py", "cloudevent"),
-    "transform_load": ("transform_load", ROOT / "functions/transform_load/main.py", "cloudevent"),
+FUNCTIONS = {  # name -> (target, source, signature type): the declared functions, then the Eventarc stand-in
+    **{f.name: (f.target, ROOT / "functions" / f.name / "main.py", "cloudevent") for f in cloud_functions.FUNCTIONS},
     "relay": ("relay", ROOT / "tools/relay.py", "http"),
 }
 NOTIFY_TOPIC, DEAD_LETTER_TOPIC = "gcs-events", "dead-letter"
@@ -73,6 +78,7 @@ class GcpPipeline:
 
     stack: Stack
     function_env: dict[str, str]
+    served: dict[str, ServedArchive] = field(default_factory=dict)
     raw_bucket: str = "fitbit-raw"
     units_topic: str = "fitbit-units"
     dataset: str = "fitbit"
@@ -87,8 +93,10 @@ class GcpPipeline:
     def project(self) -> str:
         return self.stack.project
 
-    def prepare(self) -> None:
-        """Topics, buckets, tables and tap subscriptions: what a deploy creates before any function runs."""
+    def prepare(self, *, schema: bool = True) -> None:
+        """Topics, buckets, tap subscriptions and (with ``schema``) the tables and views: what a deploy
+        creates before any function runs. Without ``schema``, transform_load creates them on its first
+        event, as it does on Google Cloud."""
         from google.cloud import pubsub_v1
 
         self.stack.ensure_topics([self.units_topic, NOTIFY_TOPIC, DEAD_LETTER_TOPIC])
@@ -96,7 +104,8 @@ class GcpPipeline:
         with self.stack.client_env():
             self._clients["publisher"] = pubsub_v1.PublisherClient()
             self._clients["subscriber"] = pubsub_v1.SubscriberClient()
-        self.warehouse().ensure_schema()  # functions then find every table (and skip the DDL)
+        if schema:
+            self.warehouse().ensure_schema()  # functions then find every table (and skip the DDL)
         for topic in (self.units_topic, NOTIFY_TOPIC, DEAD_LETTER_TOPIC):
             self._subscribe(Route(topic, f"{topic}-tap", ""))
 
@@ -104,13 +113,20 @@ class GcpPipeline:
         """The three functions, then their push subscriptions (``prepare`` first if it has not run)."""
         if "publisher" not in self._clients:
             self.prepare()
-        self.routes = [Route(self.units_topic, f"{self.units_topic}-extract", "extract", units_attempts),
-                       Route(NOTIFY_TOPIC, f"{NOTIFY_TOPIC}-transform", "transform_load", storage_attempts)]
+        topics = {"units-topic": (self.units_topic, units_attempts), "raw-bucket": (NOTIFY_TOPIC, storage_attempts)}
+        self.routes = [Route(topics[f.trigger][0], self.subscription_of(f.name), f.name, topics[f.trigger][1])
+                       for f in cloud_functions.FUNCTIONS]
         self.ports = {name: free_port() for name in FUNCTIONS}
         for name in FUNCTIONS:
             self.serve(name)
         for route in self.routes:
             self._subscribe(route)
+
+    def subscription_of(self, function: str) -> str:
+        """The push subscription that delivers ``function``'s trigger (Eventarc's, on Google Cloud)."""
+        f = cloud_functions.function_named(function)
+        topic = self.units_topic if f.trigger == "units-topic" else NOTIFY_TOPIC
+        return f"{topic}-{f.name.split('_')[0]}"
 
     def _path(self, kind: str, name: str) -> str:
         return f"projects/{self.project}/{kind}/{name}"
@@ -143,15 +159,24 @@ class GcpPipeline:
         self._subscribe(route)
 
     def serve(self, name: str) -> float:
-        """Start one function under functions-framework on its port; returns seconds until it listens."""
+        """Start one function under functions-framework on its port; returns seconds until it listens.
+
+        A function in ``served`` runs from its unzipped archive and venv, in the archive's folder, with no
+        path to the repository; the others (and the relay, a tool) from the source tree."""
         target, source, signature = FUNCTIONS[name]
-        env = {**self.function_env, **self.stack.env, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
+        env = {**self.function_env, **self.stack.env, "PYTHONUNBUFFERED": "1"}
+        url = f"http://127.0.0.1:{self.ports[name]}/"
+        if name in self.served:
+            archive = self.served[name]
+            self.stack.spawn(name, archive.command(self.ports[name]), env, cwd=archive.source, base_env=clean_env())
+            return self.stack.wait_ready(name, url)
+        env["PYTHONPATH"] = str(ROOT)
         if name == "relay":
             env["RELAY_FUNCTIONS"] = json.dumps({n: f"http://127.0.0.1:{p}/" for n, p in self.ports.items()})
         self.stack.spawn(name, [sys.executable, "-m", "functions_framework", "--target", target,
                                 "--signature-type", signature, "--source", str(source),
                                 "--host", "127.0.0.1", "--port", str(self.ports[name])], env)
-        return self.stack.wait_ready(name, f"http://127.0.0.1:{self.ports[name]}/")
+        return self.stack.wait_ready(name, url)
 
     def stop(self, name: str, sig: int = signal.SIGTERM) -> None:
         self.stack.stop(name, sig)

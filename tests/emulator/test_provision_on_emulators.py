@@ -12,8 +12,9 @@ from dataclasses import replace
 import pytest
 
 from tools import provisioning as pv
+from tools.provisioning import cli as provision
+from tools.provisioning.apply import CLIENT_KINDS
 from tools.provisioning.clients import CloudClients
-from tools.provisioning import apply as provision
 
 pytestmark = pytest.mark.emulator
 
@@ -38,7 +39,7 @@ def _provision(gcp_env, names: dict[str, str]) -> int:
 def test_provisioning_twice_creates_each_emulated_resource_once_and_then_changes_nothing(gcp_env, names, capsys):
     config = pv.Config(gcp_env.project, **names)
     plan = pv.build_plan(config, provision.TABLES_SQL.read_text())
-    expected = [r for r in plan.resources if r.kind in provision.CLIENT_KINDS]
+    expected = [r for r in plan.resources if r.kind in CLIENT_KINDS]
 
     assert _provision(gcp_env, names) == 0
     first = capsys.readouterr().out.splitlines()

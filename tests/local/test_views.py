@@ -1,4 +1,4 @@
-"""The analytics views (bigquery_sql/views/) on the embedded warehouse.
+"""The analytics views (helper/sql/views/) on the embedded warehouse.
 
 Two kinds of check. Hand-built rows pin the edge cases whose answer is known by construction (a period
 across local midnight, a night still being processed, unworn days, the valid-day threshold). A
@@ -30,6 +30,7 @@ from fitbit.client import (
 from fitbit.filters import civil_day_filter
 from fitbit.parse import duration_seconds, parse_instant
 from helper import views
+from helper.sql import names as shipped_sql_files
 from tools import demo
 from helper.compose import client_factory
 from helper.warehouse import DuckDbWarehouse
@@ -77,7 +78,7 @@ def _hr_minutes(participant: str, day: date, minutes: int) -> list[dict[str, Any
 
 
 def test_every_sql_file_is_a_listed_view_and_each_one_is_created_by_ensure_schema(warehouse):
-    on_disk = {p.stem for p in views.VIEW_DIR.glob("*.sql")}
+    on_disk = set(shipped_sql_files(views.VIEW_FOLDER))
     assert on_disk == set(views.VIEWS)
     warehouse.ensure_schema()
     assert [warehouse.query(f"SELECT COUNT(*) FROM {name}") for name in views.VIEWS] == [[(0,)]] * len(views.VIEWS)

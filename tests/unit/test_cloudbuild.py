@@ -1,8 +1,11 @@
-"""cloudbuild.yaml: its structure, the order of its steps, and agreement with the docs, the plan and the code."""
+"""cloudbuild.yaml: its structure, the order of its steps, and agreement with the docs, the plan, the declared
+functions and the code."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
+import shlex
 from pathlib import Path
 
 import pytest
@@ -10,12 +13,17 @@ import yaml
 from _pytest.mark.expression import Expression
 
 from tools import provisioning as pv
-from scripts import create_cloud_function_zip as packaging
+from tools.cloud_functions import FUNCTIONS
+from tools.provisioning.config import flag, substitution
 
 ROOT = Path(__file__).resolve().parents[2]
 BUILD = yaml.safe_load((ROOT / "cloudbuild.yaml").read_text())
 STEPS = {step["id"]: step for step in BUILD["steps"]}
-DEPLOYS = {"extract": STEPS["deploy-extract"], "transform_load": STEPS["deploy-transform-load"]}
+DEPLOYS = {f.name: STEPS[f"deploy-{f.name.replace('_', '-')}"] for f in FUNCTIONS}
+PLAN = pv.build_plan(pv.Config("demo-project", project_number="123456789012"),
+                     (ROOT / "bigquery_sql/create_tables.sql").read_text())
+CLOUD_SDK_IMAGE = "gcr.io/google.com/cloudsdktool/google-cloud-cli:"
+INSTANCE_CAPS = {"_EXTRACT_MAX_INSTANCES", "_TRANSFORM_MAX_INSTANCES"}
 BUILT_IN = {"PROJECT_ID": "demo-project", "PROJECT_NUMBER": "123456789012"}
 # Cloud Build's own substitutions; any other $NAME must be a user substitution, and $$ is a literal $.
 CLOUD_BUILD_BUILT_INS = {"PROJECT_ID", "PROJECT_NUMBER", "BUILD_ID", "LOCATION", "TRIGGER_NAME", "COMMIT_SHA",
@@ -48,6 +56,13 @@ def _depends_on(step_id: str) -> set[str]:
     return set(direct).union(*(_depends_on(d) for d in direct if d != "-"))
 
 
+def _post_deploy_command() -> list[str]:
+    """The words of the post-deploy step's provision.py command (a bash script, continuation lines joined)."""
+    script = STEPS["post-deploy"]["args"][-1].replace("\\\n", " ")
+    (line,) = [ln for ln in script.splitlines() if "scripts/provision.py" in ln]
+    return shlex.split(line)
+
+
 def test_every_step_has_a_unique_id_an_image_and_arguments():
     ids = [s["id"] for s in BUILD["steps"]]
     assert len(ids) == len(set(ids)) == len(STEPS)
@@ -55,10 +70,28 @@ def test_every_step_has_a_unique_id_an_image_and_arguments():
         assert step["name"] and isinstance(step["args"], list) and step["args"], step["id"]
 
 
+def test_there_is_one_deploy_step_per_declared_function_and_no_other():
+    assert {s for s in STEPS if s.startswith("deploy-")} == {f"deploy-{f.name.replace('_', '-')}" for f in FUNCTIONS}
+
+
+def test_gcloud_steps_use_the_current_cloud_sdk_image_name():
+    gcloud_steps = [s for s in BUILD["steps"] if "cloudsdktool" in s["name"]]
+    assert len(gcloud_steps) == len(FUNCTIONS) + 1
+    assert all(s["name"].startswith(CLOUD_SDK_IMAGE) for s in gcloud_steps), [s["name"] for s in gcloud_steps]
+
+
 def test_the_build_runs_as_the_deployer_and_logs_where_a_user_managed_account_can():
     assert resolve(BUILD["serviceAccount"]) == \
         "projects/demo-project/serviceAccounts/fitbit-deployer@demo-project.iam.gserviceaccount.com"
     assert BUILD["options"]["logging"] == "CLOUD_LOGGING_ONLY"
+
+
+def test_there_is_one_substitution_per_provisioning_flag_the_build_uses_defaulting_to_the_flags_default():
+    expected = {substitution(name) for name in PLAN.build_fields()}
+    assert set(BUILD["substitutions"]) - INSTANCE_CAPS == expected
+    defaults = pv.Config("demo-project")
+    for name in PLAN.build_fields():
+        assert resolve(str(BUILD["substitutions"][substitution(name)])) == str(getattr(defaults, name)), name
 
 
 def test_every_substitution_used_is_defined_and_every_one_defined_is_used():
@@ -93,16 +126,16 @@ def test_the_package_step_checks_the_pins_and_unpacks_each_archive_where_its_dep
     for name, step in DEPLOYS.items():
         (source,) = flags(step)["--source"]
         assert source == f"dist/{name}" and "dist/$$fn.zip" in script
-    assert "for fn in extract transform_load" in script
-    assert {f.name for f in packaging.FUNCTIONS} == set(DEPLOYS)
+    assert f"for fn in {' '.join(f.name for f in FUNCTIONS)}" in script
 
 
-@pytest.mark.parametrize("name", ["extract", "transform_load"])
+@pytest.mark.parametrize("name", [f.name for f in FUNCTIONS])
 def test_each_function_deploys_as_gen2_with_retry_its_own_identities_and_a_bounded_timeout(name):
     step, f = DEPLOYS[name], flags(DEPLOYS[name])
-    assert step["args"][:3] == ["functions", "deploy", pv.FUNCTION_NAMES[name]]
+    function = next(fn for fn in FUNCTIONS if fn.name == name)
+    assert step["args"][:3] == ["functions", "deploy", function.deployed_name]
     assert "--gen2" in step["args"] and "--retry" in step["args"]
-    account = f"{pv.FUNCTION_NAMES[name]}@demo-project.iam.gserviceaccount.com"
+    account = f"{function.account_id}@demo-project.iam.gserviceaccount.com"
     assert [resolve(v) for v in f["--service-account"]] == [account]
     assert [resolve(v) for v in f["--trigger-service-account"]] == [account]
     assert f["--entry-point"] == [name]
@@ -112,22 +145,64 @@ def test_each_function_deploys_as_gen2_with_retry_its_own_identities_and_a_bound
     assert "--allow-unauthenticated" not in step["args"]
 
 
+@pytest.mark.parametrize("function", FUNCTIONS, ids=lambda f: f.name)
+def test_each_deploy_step_carries_the_trigger_its_declaration_names(function):
+    f = flags(DEPLOYS[function.name])
+    if function.trigger == "units-topic":
+        assert f["--trigger-topic"] == ["${_UNITS_TOPIC}"] and "--trigger-event-filters" not in f
+    else:
+        assert sorted(f["--trigger-event-filters"]) == ["bucket=${_RAW_BUCKET}",
+                                                        "type=google.cloud.storage.object.v1.finalized"]
+        assert f["--trigger-location"] == ["${_REGION}"] and "--trigger-topic" not in f
+
+
 def test_the_deploys_use_the_identities_and_names_the_provisioning_plan_creates():
     config = pv.Config("demo-project", region=resolve("${_REGION}"), raw_bucket=resolve("${_RAW_BUCKET}"),
                        units_topic=resolve("${_UNITS_TOPIC}"), dataset=resolve("${_DATASET}"))
     plan = pv.build_plan(config, (ROOT / "bigquery_sql/create_tables.sql").read_text())
     emails = {r.email for r in plan.resources if isinstance(r, pv.ServiceAccount)}
-    extract, transform = flags(DEPLOYS["extract"]), flags(DEPLOYS["transform_load"])
-    used = {resolve(v) for f in (extract, transform) for v in f["--service-account"]}
-    used |= {resolve(v).rsplit("/", 1)[1] for f in (extract, transform) for v in f["--build-service-account"]}
+    used = {resolve(v) for step in DEPLOYS.values() for v in flags(step)["--service-account"]}
+    used |= {resolve(v).rsplit("/", 1)[1] for step in DEPLOYS.values() for v in flags(step)["--build-service-account"]}
     assert used <= emails
-    assert resolve(extract["--trigger-topic"][0]) == config.units_topic
-    assert sorted(resolve(v) for v in transform["--trigger-event-filters"]) == [
-        f"bucket={config.raw_bucket}", "type=google.cloud.storage.object.v1.finalized"]
-    assert resolve(transform["--trigger-location"][0]) == config.region
-    post = flags(STEPS["post-deploy"])
-    assert [resolve(post[k][0]) for k in ("--region", "--raw-bucket", "--units-topic", "--dataset")] == [
-        config.region, config.raw_bucket, config.units_topic, config.dataset]
+    topics = {resolve(v) for step in DEPLOYS.values() for v in flags(step).get("--trigger-topic", [])}
+    assert topics == {config.units_topic}
+    buckets = {resolve(v) for step in DEPLOYS.values() for v in flags(step).get("--trigger-event-filters", [])
+               if v.startswith("bucket=")}
+    assert buckets == {f"bucket={config.raw_bucket}"}
+    assert {resolve(v) for step in DEPLOYS.values() for v in flags(step).get("--trigger-location", [])} == {
+        config.region}
+
+
+def test_the_post_deploy_step_passes_exactly_the_flags_of_the_post_deploy_phase():
+    words = _post_deploy_command()
+    given = dict(w[2:].split("=", 1) for w in words if w.startswith("--"))
+    post = PLAN.fields_of("post-deploy")
+    assert set(given) == {"phase", "project", "project-number", *(flag(n)[2:] for n in post)}
+    assert given["phase"] == "post-deploy"
+    for name in post:
+        assert given[flag(name)[2:]] == f"${{{substitution(name)}}}", name
+    assert resolve(given["project-number"]) == BUILT_IN["PROJECT_NUMBER"]
+
+
+def test_the_post_deploy_step_runs_on_the_python_bundled_with_gcloud_with_nothing_installed():
+    step = STEPS["post-deploy"]
+    assert step["name"].startswith(CLOUD_SDK_IMAGE) and step["entrypoint"] == "bash"
+    script = step["args"][-1]
+    assert "gcloud info --format='value(basic.python_location)'" in script
+    assert "pip" not in script and "apt-get" not in script
+    assert _post_deploy_command()[:2] == ["$$python", "scripts/provision.py"]
+    assert set(step["waitFor"]) == {s["id"] for s in DEPLOYS.values()}
+
+
+def test_the_build_settings_provisioning_prints_are_the_substitutions_the_build_takes():
+    from tools.provisioning import cli
+
+    config = dataclasses.replace(PLAN.config, max_delivery_attempts=12)
+    printed = dict(p.split("=", 1) for p in cli.substitutions(pv.build_plan(config, "")).split(","))
+    assert set(printed) == set(BUILD["substitutions"]) - INSTANCE_CAPS and printed["_MAX_DELIVERY_ATTEMPTS"] == "12"
+    command = cli.build_command(pv.build_plan(config, ""))
+    assert "--config=cloudbuild.yaml" in command and f"--region={config.region}" in command
+    assert resolve(BUILD["serviceAccount"]) == command[command.index("--config=cloudbuild.yaml") + 3].split("=", 1)[1]
 
 
 def test_the_env_vars_are_ones_settings_reads_and_enough_for_the_gcp_runtime():
@@ -138,14 +213,6 @@ def test_the_env_vars_are_ones_settings_reads_and_enough_for_the_gcp_runtime():
         env = dict(p.split("=", 1) for p in resolve(pairs).split(","))
         assert set(env) <= read, set(env) - read
         assert env["FITBIT_RUNTIME"] == "gcp" and env["GCP_PROJECT"] == "demo-project"
-
-
-def test_the_post_deploy_phase_runs_the_provisioning_script_with_the_project_number():
-    step = STEPS["post-deploy"]
-    assert step["entrypoint"] == "python3" and step["args"][0] == "scripts/provision.py"
-    f = flags(step)
-    assert f["--phase"] == ["post-deploy"]
-    assert resolve(f["--project-number"][0]) == BUILT_IN["PROJECT_NUMBER"]
 
 
 def _promised_flags() -> dict[str, set[str]]:
@@ -166,7 +233,7 @@ def _promised_flags() -> dict[str, set[str]]:
     return promised
 
 
-@pytest.mark.parametrize("name", ["extract", "transform_load"])
+@pytest.mark.parametrize("name", [f.name for f in FUNCTIONS])
 def test_every_deploy_flag_the_docs_promise_is_in_the_build(name):
     promised = _promised_flags()[name]
     assert len(promised) >= 15, "the docs' deploy-flags table was not found or lost rows"

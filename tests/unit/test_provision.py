@@ -1,10 +1,10 @@
-"""Provisioning as a plan: least privilege, the resources' settings, the phases, and an idempotent applier."""
+"""Provisioning as a plan: least privilege, every flag on the resource it sets in the phase that creates it,
+the phases, the command line and the docs. Applying a plan: tests/unit/test_provision_apply.py."""
 
 from __future__ import annotations
 
-import base64
-import json
 import re
+import shutil
 import subprocess
 import sys
 from dataclasses import replace
@@ -14,10 +14,11 @@ import pytest
 
 from fitbit import messages as events
 from helper import compose, secrets
-from tools import provisioning as pv
-from tools.provisioning import clients as clients_module
 from helper.settings import Settings
-from tools.provisioning import apply as provision
+from tools import provisioning as pv
+from tools.cloud_functions import FUNCTIONS
+from tools.provisioning import cli as provision
+from tools.provisioning.config import flag, substitution
 
 ROOT = Path(__file__).resolve().parents[2]
 TABLES_SQL = (ROOT / "bigquery_sql" / "create_tables.sql").read_text()
@@ -26,6 +27,14 @@ CONFIG = pv.Config(PROJECT, project_number=NUMBER)
 PLAN = pv.build_plan(CONFIG, TABLES_SQL)
 EXTRACT = "serviceAccount:fitbit-extract@demo-project.iam.gserviceaccount.com"
 TRANSFORM = "serviceAccount:fitbit-transform-load@demo-project.iam.gserviceaccount.com"
+DEPLOYER = "serviceAccount:fitbit-deployer@demo-project.iam.gserviceaccount.com"
+PUBSUB_AGENT = f"serviceAccount:service-{NUMBER}@gcp-sa-pubsub.iam.gserviceaccount.com"
+EVENTARC_AGENT = f"serviceAccount:service-{NUMBER}@gcp-sa-eventarc.iam.gserviceaccount.com"
+# Predefined roles that can change IAM policies or administer a whole service: no identity of ours holds one.
+ADMIN_ROLES = {"roles/owner", "roles/editor", "roles/resourcemanager.projectIamAdmin", "roles/iam.securityAdmin",
+               "roles/cloudscheduler.admin", "roles/run.admin", "roles/pubsub.admin", "roles/storage.admin",
+               "roles/storage.objectAdmin", "roles/bigquery.admin", "roles/secretmanager.admin",
+               "roles/cloudfunctions.admin", "roles/eventarc.admin"}
 
 
 def _of(kind: type) -> list:
@@ -39,10 +48,15 @@ def _roles(member: str) -> set[tuple[str, str, str]]:
 # --- least privilege -----------------------------------------------------------------------------------
 
 
-def test_no_service_account_holds_a_primitive_role_on_anything():
+def test_no_service_account_holds_a_primitive_or_admin_role_on_anything():
     service_account_grants = [b for b in PLAN.bindings if b.member.startswith("serviceAccount:")]
     assert service_account_grants
-    assert not [b.describe() for b in service_account_grants if b.role in pv.PRIMITIVE_ROLES]
+    assert not [b.describe() for b in service_account_grants if b.role in pv.PRIMITIVE_ROLES | ADMIN_ROLES]
+
+
+def test_no_custom_role_can_change_an_iam_policy_or_delete_anything():
+    permissions = [p for r in _of(pv.CustomRole) for p in r.permissions]
+    assert not [p for p in permissions if p.endswith(("setIamPolicy", ".delete", ".create", ".publish"))]
 
 
 def test_the_extract_identity_holds_exactly_the_roles_one_api_request_per_message_needs():
@@ -53,25 +67,55 @@ def test_the_extract_identity_holds_exactly_the_roles_one_api_request_per_messag
         ("roles/storage.objectViewer", "bucket", raw),
         ("roles/secretmanager.secretAccessor", "project", PROJECT),
         (f"projects/{PROJECT}/roles/fitbitSecretLister", "project", PROJECT),
-        ("roles/run.invoker", "run-service", "fitbit-extract"),
+        ("roles/run.invoker", "project", PROJECT),
     }
 
 
 def test_the_transform_load_identity_holds_exactly_the_roles_parsing_staging_and_merging_need():
     assert _roles(TRANSFORM) == {
         ("roles/storage.objectViewer", "bucket", CONFIG.raw_bucket),
-        ("roles/storage.objectAdmin", "bucket", CONFIG.staging_bucket),
+        ("roles/storage.objectUser", "bucket", CONFIG.staging_bucket),
         ("roles/bigquery.dataEditor", "dataset", "fitbit"),
         ("roles/bigquery.jobUser", "project", PROJECT),
         ("roles/pubsub.publisher", "topic", "fitbit-units"),
         ("roles/eventarc.eventReceiver", "project", PROJECT),
-        ("roles/run.invoker", "run-service", "fitbit-transform-load"),
+        ("roles/run.invoker", "project", PROJECT),
     }
+
+
+def test_only_a_direct_event_trigger_gets_the_event_receiver_role():
+    receivers = {b.member for b in PLAN.bindings if b.role == "roles/eventarc.eventReceiver"}
+    assert receivers == {f"serviceAccount:{f.account_id}@{PROJECT}.iam.gserviceaccount.com" for f in FUNCTIONS
+                         if f.trigger == "raw-bucket"}
+
+
+def test_the_deployer_can_deploy_and_set_delivery_policies_but_holds_no_scheduler_or_iam_role():
+    roles = {role for role, _, _ in _roles(DEPLOYER)}
+    assert roles == {"roles/cloudfunctions.developer", "roles/iam.serviceAccountUser", "roles/storage.objectViewer",
+                     "roles/logging.logWriter", f"projects/{PROJECT}/roles/fitbitPostDeploy"}
+    users = {name for role, kind, name in _roles(DEPLOYER) if role == "roles/iam.serviceAccountUser"}
+    assert users == {f"{a}@{PROJECT}.iam.gserviceaccount.com"
+                     for a in (*(f.account_id for f in FUNCTIONS), "fitbit-builder")}
 
 
 def test_the_storage_trigger_can_publish_through_the_cloud_storage_service_agent():
     agent = f"serviceAccount:service-{NUMBER}@gs-project-accounts.iam.gserviceaccount.com"
     assert _roles(agent) == {("roles/pubsub.publisher", "project", PROJECT)}
+
+
+def test_the_pubsub_agent_dead_letters_and_signs_push_tokens_for_the_trigger_identities_only():
+    tokens = {(role, kind, name) for role, kind, name in _roles(PUBSUB_AGENT) if "TokenCreator" in role}
+    assert tokens == {("roles/iam.serviceAccountTokenCreator", "service-account",
+                       f"{f.account_id}@{PROJECT}.iam.gserviceaccount.com") for f in FUNCTIONS}
+    assert _roles(PUBSUB_AGENT) - tokens == {("roles/pubsub.publisher", "topic", "fitbit-units-dead-letter"),
+                                             ("roles/pubsub.subscriber", "project", PROJECT)}
+
+
+def test_the_eventarc_agent_is_created_and_granted_before_the_first_deploy():
+    agents = {r.service: r for r in _of(pv.ServiceAgent)}
+    assert set(agents) == {"storage.googleapis.com", "pubsub.googleapis.com", "eventarc.googleapis.com"}
+    assert agents["eventarc.googleapis.com"].phase == "pre-deploy"
+    assert _roles(EVENTARC_AGENT) == {("roles/eventarc.serviceAgent", "project", PROJECT)}
 
 
 def test_the_secret_accessor_grant_is_limited_by_name_to_the_participant_and_oauth_client_secrets():
@@ -87,11 +131,11 @@ def test_the_secret_accessor_grant_is_limited_by_name_to_the_participant_and_oau
 def test_the_custom_roles_carry_only_the_permissions_their_reasons_name():
     roles = {r.role_id: set(r.permissions) for r in _of(pv.CustomRole)}
     assert roles["fitbitSecretLister"] == {"secretmanager.secrets.list"}
-    assert all(p.split(".")[0] in {"eventarc", "pubsub", "run"} for p in roles["fitbitPostDeploy"])
-    assert not [p for p in roles["fitbitPostDeploy"] if p.endswith((".delete", ".create", ".publish"))]
+    assert roles["fitbitPostDeploy"] == {"eventarc.triggers.get", "pubsub.subscriptions.get",
+                                         "pubsub.subscriptions.update", "pubsub.topics.attachSubscription"}
 
 
-# --- resources -------------------------------------------------------------------------------------------
+# --- resources and phases ----------------------------------------------------------------------------------
 
 
 def test_the_raw_bucket_is_private_uniform_and_ages_to_nearline_then_is_deleted():
@@ -114,15 +158,14 @@ def test_the_staging_bucket_is_the_one_the_bigquery_warehouse_stages_to():
     assert CONFIG.staging_bucket in {b.name for b in _of(pv.Bucket)}
 
 
-def test_the_trigger_subscriptions_dead_letter_to_a_topic_the_pubsub_agent_may_publish_to():
-    agent = f"serviceAccount:service-{NUMBER}@gcp-sa-pubsub.iam.gserviceaccount.com"
+def test_each_declared_function_gets_an_identity_and_a_delivery_policy_on_its_trigger_subscription():
     policies = {t.function: t.delivery for t in _of(pv.TriggerDelivery)}
-    assert set(policies) == set(pv.FUNCTION_NAMES.values())
+    assert set(policies) == {f.deployed_name for f in FUNCTIONS} == set(pv.FUNCTION_NAMES.values())
+    assert {f"{f.account_id}@{PROJECT}.iam.gserviceaccount.com" for f in FUNCTIONS} <= {
+        r.email for r in _of(pv.ServiceAccount)}
     for delivery in policies.values():
         assert delivery.dead_letter_topic == "fitbit-units-dead-letter"
         assert 5 <= delivery.max_delivery_attempts <= 100 and delivery.max_retry_delay_s <= 600
-    assert ("roles/pubsub.publisher", "topic", "fitbit-units-dead-letter") in _roles(agent)
-    assert {("roles/pubsub.subscriber", "trigger-subscription", f) for f in policies} <= _roles(agent)
     hold = next(s for s in _of(pv.Subscription) if s.topic == "fitbit-units-dead-letter")
     assert hold.retention_days == 7
 
@@ -159,10 +202,10 @@ def test_the_scheduler_publishes_a_daily_run_and_an_hourly_flush_that_the_pipeli
     assert isinstance(events.decode(flush.body.encode()), events.FlushTrigger)
 
 
-def test_only_what_exists_after_a_deploy_is_left_to_the_post_deploy_phase():
+def test_only_what_exists_after_a_deploy_is_left_to_the_post_deploy_phase_and_no_grant_waits_for_it():
     resources, bindings = PLAN.phase("post-deploy")
-    assert {r.kind for r in resources} == {"trigger-subscription", "scheduler-job"}
-    assert {b.target.kind for b in bindings} == {"run-service", "trigger-subscription"}
+    assert {r.kind for r in resources} == {"trigger-subscription"} and bindings == ()
+    assert {r.kind for r in PLAN.phase("pre-deploy")[0]} >= {"scheduler-job", "service-agent"}
     assert len(PLAN.phase("pre-deploy")[0]) + len(resources) == len(PLAN.resources)
 
 
@@ -170,6 +213,7 @@ def test_only_what_exists_after_a_deploy_is_left_to_the_post_deploy_phase():
     ({"project": "Bad_Project"}, "project"),
     ({"daily_hour": 24}, "daily_hour"),
     ({"time_zone": "Mars/Olympus"}, "time_zone"),
+    ({"time_zone": "not a zone"}, "time_zone"),
     ({"raw_nearline_after_days": 400, "raw_delete_after_days": 30}, "raw_delete_after_days"),
     ({"max_delivery_attempts": 101}, "max_delivery_attempts"),
     ({"raw_bucket": "x" * 60}, "bucket name"),
@@ -178,6 +222,88 @@ def test_only_what_exists_after_a_deploy_is_left_to_the_post_deploy_phase():
 def test_an_invalid_configuration_is_refused_naming_the_field(change, field):
     with pytest.raises(ValueError, match=field):
         pv.Config(**{"project": PROJECT, **change})
+
+
+# --- every flag reaches its resource ------------------------------------------------------------------------
+
+# A value other than the default for every flag, and where the applier must have put it.
+NON_DEFAULT = {
+    "region": "europe-west4", "raw_bucket": "study-raw", "build_bucket": "study-build", "units_topic": "study-units",
+    "dataset": "study", "time_zone": "Europe/London", "daily_hour": 5, "flush_minute": 15, "refetch_days": 4,
+    "raw_nearline_after_days": 45, "raw_delete_after_days": 500, "staging_delete_after_days": 9,
+    "max_delivery_attempts": 12, "min_retry_delay_s": 7, "max_retry_delay_s": 300,
+}
+
+
+def test_every_flag_but_the_project_configures_a_resource_of_the_plan():
+    assert set(NON_DEFAULT) | provision.GLOBAL_FIELDS == set(pv.FIELDS)
+    for name in NON_DEFAULT:
+        assert PLAN.uses(name), f"{flag(name)} configures nothing"
+
+
+def test_the_dry_run_shows_each_flags_value_on_the_resource_it_configures_in_its_phase(capsys):
+    args = [a for name, value in NON_DEFAULT.items() for a in (flag(name), str(value))]
+    assert provision.main(["--project", PROJECT, "--project-number", NUMBER, "--dry-run", *args]) == 0
+    printed = capsys.readouterr().out
+    sections = dict(zip(("pre-deploy", "post-deploy"), re.split(r"\n(?:pre|post)-deploy: ", printed)[1:]))
+    plan = pv.build_plan(pv.Config(PROJECT, project_number=NUMBER, **NON_DEFAULT), TABLES_SQL)
+    for name, value in NON_DEFAULT.items():
+        for phase, resource in plan.uses(name):
+            (line,) = [ln for ln in sections[phase].splitlines() if resource.describe() in ln]
+            assert f"{flag(name)}={value}" in line.split("  [", 1)[1], (name, line)
+
+
+def test_the_substitutions_are_the_build_fields_with_their_values(capsys):
+    assert provision.main(["--project", PROJECT, "--substitutions", "--max-retry-delay-s", "300"]) == 0
+    printed = dict(pair.split("=", 1) for pair in capsys.readouterr().out.strip().split(","))
+    assert set(printed) == {substitution(f) for f in PLAN.build_fields()}
+    assert printed["_MAX_RETRY_DELAY_S"] == "300" and printed["_RAW_BUCKET"] == f"{PROJECT}-fitbit-raw"
+
+
+# --- the time zone without a tz database (the post-deploy image may have none) -------------------------------
+
+
+def _dry_run(python: str, *extra: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    probe = ("import sys; sys.argv = ['provision', '--project', 'demo-project', '--phase', 'post-deploy', "
+             f"'--dry-run', *{list(extra)!r}]\n"
+             "import runpy; runpy.run_path('scripts/provision.py', run_name='__main__')")
+    return subprocess.run([python, "-S", "-c", probe], cwd=ROOT, capture_output=True, text=True, env=env)
+
+
+def test_the_plan_and_the_post_deploy_phase_load_without_any_third_party_package():
+    """Cloud Build runs the post-deploy phase with gcloud's bundled Python and nothing installed."""
+    done = _dry_run(sys.executable)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "trigger-subscription" in done.stdout and "fitbit-extract" in done.stdout
+
+
+def test_the_post_deploy_phase_runs_where_there_is_no_tz_database_and_a_bad_zone_is_still_refused(tmp_path):
+    no_tz = {"PYTHONTZPATH": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    check = subprocess.run([sys.executable, "-S", "-c", "import zoneinfo; zoneinfo.ZoneInfo('UTC')"],
+                           env=no_tz, capture_output=True, text=True)
+    assert check.returncode != 0, "the probe must really have no tz database"
+    done = _dry_run(sys.executable, "--time-zone", "Europe/London", env=no_tz)
+    assert done.returncode == 0, done.stderr[-2000:]
+    refused = _dry_run(sys.executable, "--time-zone", "not a zone", env=no_tz)
+    assert refused.returncode == 2 and "time_zone" in refused.stderr
+
+
+def _gcloud_python() -> str | None:
+    """The Python bundled with the gcloud on this machine (what the post-deploy step runs on), if any."""
+    gcloud = shutil.which("gcloud")
+    if gcloud is None:
+        return None
+    for root in (Path(gcloud).resolve().parent.parent, Path("/usr/lib/google-cloud-sdk")):
+        python = root / "platform" / "bundledpythonunix" / "bin" / "python3"
+        if python.is_file():
+            return str(python)
+    return None
+
+
+@pytest.mark.skipif(_gcloud_python() is None, reason="no gcloud with a bundled Python on this machine")
+def test_the_post_deploy_phase_runs_on_the_python_bundled_with_gcloud(tmp_path):
+    done = _dry_run(_gcloud_python(), "--time-zone", "Europe/London", env={"PYTHONTZPATH": str(tmp_path)})
+    assert done.returncode == 0, done.stderr[-2000:]
 
 
 # --- command line and docs --------------------------------------------------------------------------------
@@ -193,257 +319,29 @@ def test_the_dry_run_prints_every_resource_and_every_binding_with_its_role(capsy
         assert binding.role in binding.describe()
 
 
-def test_the_plan_and_the_post_deploy_phase_load_without_any_third_party_package():
-    """Cloud Build runs the post-deploy phase with the Cloud SDK image's bare python3."""
-    probe = ("import sys; sys.argv = ['provision', '--project', 'demo-project', '--dry-run']\n"
-             "import runpy; runpy.run_path('scripts/provision.py', run_name='__main__')")
-    done = subprocess.run([sys.executable, "-S", "-c", probe], cwd=ROOT, capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr[-2000:]
-    assert "fitbit-daily-run" in done.stdout
-
-
-def test_the_docs_role_table_is_the_plans(capsys):
+def test_the_docs_role_table_is_the_plans():
     docs = (ROOT / "docs" / "deploy.md").read_text()
     table = pv.build_plan(pv.Config("my-project"), TABLES_SQL).role_table()
     assert table in docs, "docs/deploy.md's role table is stale: paste `scripts/provision.py --project " \
                           "my-project --roles-table`"
 
 
+def test_the_docs_flag_table_is_the_one_provision_help_describes():
+    docs = (ROOT / "docs" / "deploy.md").read_text()
+    table = pv.build_plan(pv.Config("my-project"), TABLES_SQL).flags_table()
+    assert table in docs, "docs/deploy.md's flag table is stale: paste `scripts/provision.py --project " \
+                          "my-project --flags-table`"
+    documented = re.findall(r"^\| `(--[a-z-]+)` \| ([^|]+) \| ([^|]+) \|", table, re.MULTILINE)
+    actions = {a.option_strings[0]: a for a in provision._parser()._actions if a.option_strings}
+    config_flags = {flag(f) for f in pv.FIELDS}
+    assert {d[0] for d in documented} == config_flags <= set(actions)
+    for option, default, meaning in documented:
+        assert actions[option].help.startswith(meaning.strip()), option
+        if default.strip().startswith("`"):
+            assert default.strip().strip("`") in actions[option].help, option
+
+
 def test_the_docs_enable_exactly_the_apis_provisioning_enables():
     docs = (ROOT / "docs" / "deploy.md").read_text()
     (line,) = [text for text in docs.splitlines() if text.startswith("gcloud services enable ")]
     assert line.split()[3:] == list(pv.APIS)
-
-
-def test_every_knob_the_docs_list_is_a_flag_of_the_provisioning_script():
-    docs = (ROOT / "docs" / "deploy.md").read_text()
-    table = docs.split("The knobs are flags", 1)[1].split("\n\n")[1]
-    documented = {flag for row in table.splitlines()[2:] for flag in re.findall(r"`(--[a-z-]+)`", row.split("|")[1])}
-    accepted = {option for action in provision._parser()._actions for option in action.option_strings}
-    assert len(documented) >= 10 and documented <= accepted, documented - accepted
-
-
-# --- applying ---------------------------------------------------------------------------------------------
-
-
-class FakeGcloud:
-    """Just enough of gcloud's behaviour: describe answers from state, create/update change it."""
-
-    def __init__(self) -> None:
-        self.state: dict[str, dict] = {}
-        self.enabled: set[str] = set()
-        self.grants: set[tuple] = set()
-        self.calls: list[list[str]] = []
-
-    def __call__(self, args: list[str]) -> provision.Result:
-        self.calls.append(args)
-        words = [a for a in args if not a.startswith("--")]
-        flags = dict(a[2:].split("=", 1) for a in args if a.startswith("--") and "=" in a)
-        if any(w.endswith("-policy-binding") for w in words):
-            self.grants.add((tuple(words), flags.get("member"), flags.get("role"), flags.get("condition")))
-            return provision.Result(0)
-        if words[:3] == ["projects", "describe", PROJECT]:
-            return provision.Result(0, NUMBER + "\n")
-        if words[:2] == ["functions", "describe"]:
-            return provision.Result(0, f"projects/{PROJECT}/locations/europe-west1/triggers/{words[2]}-1\n")
-        if words[:3] == ["eventarc", "triggers", "describe"]:
-            return provision.Result(0, f"projects/{PROJECT}/subscriptions/eventarc-{words[3].rsplit('/', 1)[1]}\n")
-        if words[:2] == ["services", "list"]:
-            return provision.Result(0, "\n".join(sorted(self.enabled)))
-        if words[:2] == ["services", "enable"]:
-            self.enabled |= set(words[2:])
-            return provision.Result(0)
-        if words[:2] in (["storage", "service-agent"], ["beta", "services"]):
-            return provision.Result(0)
-        verb_at = next((i for i, w in enumerate(words) if w in ("describe", "create", "update", "undelete")), None)
-        if verb_at is None:
-            return provision.Result(2, "", f"fake gcloud does not know {args}")
-        kind, verb, rest = " ".join(words[:verb_at]), words[verb_at], words[verb_at + 1:]
-        name = rest[1] if rest[:1] == ["pubsub"] else rest[0]
-        if kind == "iam service-accounts" and verb == "create":
-            name = f"{name}@{PROJECT}.iam.gserviceaccount.com"
-        store = self.state.setdefault(kind, {})
-        if verb == "describe":
-            found = name in store
-            return provision.Result(0, json.dumps(store[name])) if found else provision.Result(1, "", "NOT_FOUND")
-        if verb == "create" and name in store:
-            return provision.Result(1, "", "ALREADY_EXISTS")
-        if verb != "undelete":
-            store[name] = self._resource(kind, flags)
-        return provision.Result(0)
-
-    @staticmethod
-    def _resource(kind: str, flags: dict[str, str]) -> dict:
-        if kind == "iam roles":
-            return {"title": flags["title"], "includedPermissions": flags["permissions"].split(",")}
-        if kind == "pubsub subscriptions":
-            return {"deadLetterPolicy": {"deadLetterTopic": flags["dead-letter-topic"],
-                                         "maxDeliveryAttempts": int(flags["max-delivery-attempts"])},
-                    "retryPolicy": {"minimumBackoff": flags["min-retry-delay"],
-                                    "maximumBackoff": flags["max-retry-delay"]}}
-        if kind == "scheduler jobs":
-            return {"schedule": flags["schedule"], "timeZone": flags["time-zone"], "description": flags["description"],
-                    "pubsubTarget": {"topicName": flags["topic"],
-                                     "data": base64.b64encode(flags["message-body"].encode()).decode()}}
-        return dict(flags)
-
-    def mutations(self) -> list[list[str]]:
-        """Calls that change something; `services identity create` only returns the existing agent."""
-        return [c for c in self.calls if {"create", "update", "enable", "undelete"} & set(c) and "identity" not in c]
-
-
-class FakeClients:
-    """The client-library half, keyed by what exists; the emulator test runs the real one."""
-
-    def __init__(self) -> None:
-        self.existing: set[tuple[str, str]] = set()
-        self.created: list[tuple[str, str]] = []
-
-    def _ensure(self, kind: str, name: str) -> str:
-        if (kind, name) in self.existing:
-            return "unchanged"
-        self.existing.add((kind, name))
-        self.created.append((kind, name))
-        return "created"
-
-    def bucket(self, spec):
-        return self._ensure("bucket", spec.name)
-
-    def topic(self, spec):
-        return self._ensure("topic", spec.name)
-
-    def subscription(self, spec):
-        return self._ensure("subscription", spec.name)
-
-    def dataset(self, spec):
-        return self._ensure("dataset", spec.name)
-
-    def table(self, spec):
-        return self._ensure("table", spec.name)
-
-    def grant_dataset(self, binding):
-        return self._ensure("grant", f"{binding.member} {binding.role}")
-
-
-def _apply(gcloud: FakeGcloud, clients: FakeClients, *phase: str) -> int:
-    return provision.main(["--project", PROJECT, "--phase", *(phase or ["all"])], runner=gcloud, clients=clients)
-
-
-def test_applying_twice_changes_nothing_the_second_time(capsys):
-    gcloud, clients = FakeGcloud(), FakeClients()
-    assert _apply(gcloud, clients) == 0
-    first_mutations, first_created = len(gcloud.mutations()), len(clients.created)
-    client_resources = [r for r in PLAN.resources if r.kind in provision.CLIENT_KINDS]
-    assert first_mutations and len([c for c in clients.created if c[0] != "grant"]) == len(client_resources)
-    grants = set(gcloud.grants)
-    capsys.readouterr()
-    assert _apply(gcloud, clients) == 0
-    assert len(gcloud.mutations()) == first_mutations, gcloud.mutations()[first_mutations:]
-    assert len(clients.created) == first_created
-    assert gcloud.grants == grants
-    second = capsys.readouterr().out.splitlines()
-    assert not [line for line in second if line.split()[0] in {"created", "updated", "enabled"}]
-
-
-def test_the_applier_grants_every_binding_of_the_plan_once_per_run(capsys):
-    gcloud, clients = FakeGcloud(), FakeClients()
-    assert _apply(gcloud, clients) == 0
-    granted = {(member, role or "roles/run.invoker") for words, member, role, _ in gcloud.grants}
-    granted |= {tuple(name.split(" ")) for kind, name in clients.existing if kind == "grant"}
-    invokes = [words for words, *_ in gcloud.grants if "add-invoker-policy-binding" in words]
-    assert {(b.member, b.role) for b in PLAN.bindings} == granted
-    assert sorted(w[2] for w in invokes) == sorted(pv.FUNCTION_NAMES.values())
-
-
-def test_project_grants_always_say_which_condition_because_non_interactive_gcloud_requires_it(capsys):
-    gcloud = FakeGcloud()
-    assert _apply(gcloud, FakeClients(), "pre-deploy") == 0
-    project_grants = [g for g in gcloud.grants if g[0][:2] == ("projects", "add-iam-policy-binding")]
-    assert project_grants
-    conditions = {g[3] for g in project_grants}
-    assert "None" in conditions
-    (conditional,) = [c for c in conditions if c != "None"]
-    assert conditional.startswith("expression=resource.name.startsWith(") and f"projects/{NUMBER}/" in conditional
-
-
-def test_post_deploy_sets_the_dead_letter_policy_on_the_subscription_eventarc_created(capsys):
-    gcloud = FakeGcloud()
-    assert _apply(gcloud, FakeClients(), "post-deploy") == 0
-    updated = [c for c in gcloud.calls if c[:3] == ["pubsub", "subscriptions", "update"]]
-    assert [c[3] for c in updated] == [f"projects/{PROJECT}/subscriptions/eventarc-{f}-1"
-                                       for f in ("fitbit-extract", "fitbit-transform-load")]
-    assert f"--dead-letter-topic=projects/{PROJECT}/topics/fitbit-units-dead-letter" in updated[0]
-    assert not [c for c in gcloud.calls if "create" in c and "scheduler" not in c]
-
-
-def test_post_deploy_before_the_functions_exist_says_to_deploy_first(capsys):
-    gcloud = FakeGcloud()
-
-    def undeployed(args: list[str]) -> provision.Result:
-        return provision.Result(0, "\n") if args[:2] == ["functions", "describe"] else gcloud(args)
-
-    assert provision.main(["--project", PROJECT, "--phase", "post-deploy"], runner=undeployed,
-                          clients=FakeClients()) == 1
-    assert "deploy it first" in capsys.readouterr().err
-
-
-def test_a_grant_to_a_just_created_service_account_is_retried_until_iam_sees_it():
-    answers = [provision.Result(1, "", "Service account x does not exist."), provision.Result(0)]
-    slept: list[float] = []
-    gcloud = provision.Gcloud(PROJECT, lambda args: answers.pop(0), sleep=slept.append)
-    assert gcloud.run("projects", "add-iam-policy-binding", PROJECT, retry_missing=True).returncode == 0
-    assert slept == [2]
-
-
-# --- the client-library half, offline (the emulator tier runs it against the emulators) ---------------------
-
-
-def _raw_bucket_spec(config: pv.Config = CONFIG) -> pv.Bucket:
-    return next(r for r in pv.build_plan(config, TABLES_SQL).resources
-                if isinstance(r, pv.Bucket) and r.name == config.raw_bucket)
-
-
-def test_a_bucket_is_configured_with_the_json_api_fields_that_make_it_private_and_age_its_objects():
-    from google.cloud import storage
-
-    bucket = storage.Bucket(client=None, name=CONFIG.raw_bucket)
-    assert not clients_module._bucket_matches(bucket, _raw_bucket_spec())
-    clients_module._configure_bucket(bucket, _raw_bucket_spec())
-    sent = bucket._properties
-    assert sent["iamConfiguration"]["uniformBucketLevelAccess"]["enabled"] is True
-    assert sent["iamConfiguration"]["publicAccessPrevention"] == "enforced"
-    assert sent["lifecycle"]["rule"] == [
-        {"action": {"type": "SetStorageClass", "storageClass": "NEARLINE"},
-         "condition": {"age": 30, "matchesStorageClass": ["STANDARD"]}},
-        {"action": {"type": "Delete"}, "condition": {"age": 400}},
-    ]
-    assert clients_module._bucket_matches(bucket, _raw_bucket_spec())
-    shorter = _raw_bucket_spec(replace(CONFIG, raw_delete_after_days=200))
-    assert not clients_module._bucket_matches(bucket, shorter)
-
-
-def test_the_dataset_grant_recognises_bigquerys_basic_role_spelling_of_data_editor():
-    from google.cloud import bigquery
-
-    class Bq:
-        updates = 0
-
-        def __init__(self, entries: list) -> None:
-            self.dataset = bigquery.Dataset(f"{PROJECT}.fitbit")
-            self.dataset.access_entries = entries
-
-        def get_dataset(self, ref: str):
-            return self.dataset
-
-        def update_dataset(self, dataset, fields):
-            Bq.updates += 1
-            self.dataset = dataset
-
-    (grant,) = [b for b in PLAN.bindings if b.target.kind == "dataset"]
-    email = grant.member.partition(":")[2]
-    as_stored = Bq([bigquery.AccessEntry("WRITER", "userByEmail", email)])
-    assert clients_module.CloudClients(PROJECT, None, None, None, as_stored).grant_dataset(grant) == "unchanged"
-    empty = Bq([])
-    client = clients_module.CloudClients(PROJECT, None, None, None, empty)
-    assert client.grant_dataset(grant) == "granted"
-    assert client.grant_dataset(grant) == "unchanged" and Bq.updates == 1

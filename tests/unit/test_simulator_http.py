@@ -156,3 +156,19 @@ def test_partial_responses_follow_the_fields_mask() -> None:
                for p in trimmed["dataPoints"])
     assert api.get("/v4/users/me/identity", fields="healthUserId").json().keys() == {"healthUserId"}
     assert api.get(STEPS, fields="dataPoints(steps").status_code == 400
+
+
+def test_a_kept_alive_connection_answers_without_a_delayed_ack_stall(live: Any) -> None:
+    # A response written as headers-then-body waits for the client's delayed ACK (>= 40 ms on Linux) on every
+    # request of a kept-alive connection. The fastest of several requests shows whether any request escaped it.
+    session = requests.Session()
+    session.headers.update(_auth(live))
+    url = f"{live.base_url}/v4/users/me/settings"
+    assert session.get(url, timeout=10).status_code == 200  # opens the connection
+    timings = []
+    for _ in range(7):
+        started = time.perf_counter()
+        response = session.get(url, timeout=10)
+        timings.append(time.perf_counter() - started)
+        assert response.status_code == 200
+    assert min(timings) < 0.025, f"every kept-alive request stalled: {[round(t * 1000) for t in timings]} ms"

@@ -1,87 +1,30 @@
-#!/usr/bin/env python3
-"""Create (or print) the pipeline's Google Cloud resources and IAM bindings; safe to run any number of times.
+"""Apply one phase of a plan: look first, then create, update or grant only what differs.
 
-The plan itself is ``tools.provisioning.build_plan``; this script applies it. Every step looks first and
-creates or updates only what differs, so a second run reports ``unchanged`` (IAM grants are additive and
-idempotent in IAM itself).
+Every step prints ``<outcome> <kind> <what>``, and the outcome is what happened, checked against the
+current state first: ``created``/``updated``/``enabled``/``granted`` when something changed, ``unchanged``
+when it already matched (a grant is checked against the resource's IAM policy before it is added), and
+``ensured`` for a service agent, which Google creates on request or returns as it is.
 
-    python scripts/provision.py --project P --dry-run                # print the full plan, touch nothing
-    python scripts/provision.py --project P                          # pre-deploy phase (a project owner, once)
-    python scripts/provision.py --project P --phase post-deploy      # after deploying (cloudbuild.yaml does it)
-    python scripts/provision.py --project demo-project --emulators   # buckets, topics, subscriptions, dataset
-                                                                     # and tables on the local emulators
-
-Buckets, topics, subscriptions, the dataset and tables go through the official client libraries (which
-honour ``STORAGE_EMULATOR_HOST`` / ``PUBSUB_EMULATOR_HOST``; BigQuery takes ``--bigquery-endpoint`` or
-``BIGQUERY_EMULATOR_HOST``), so the emulator tests run the code that provisions a real project. APIs,
-service accounts, roles, secrets, IAM, the trigger subscriptions and the scheduler go through ``gcloud``.
-The post-deploy phase uses ``gcloud`` only, so it runs in the Cloud SDK image with nothing installed.
+Buckets, topics, subscriptions, the dataset and tables go through the official client libraries
+(``clients.CloudClients``); everything else through ``gcloud`` (``gcloud.Gcloud``).
 """
 
 from __future__ import annotations
 
-import argparse
 import base64
-import dataclasses
-import json
-import os
-import subprocess
-import sys
-import time
-from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable
 
-ROOT = Path(__file__).resolve().parents[2]
+from tools import provisioning as pv
+from tools.provisioning.clients import CloudClients
+from tools.provisioning.config import ProvisioningError
+from tools.provisioning.gcloud import Gcloud
 
-from tools import provisioning as pv  # noqa: E402
-from tools.provisioning.clients import CloudClients  # noqa: E402
-from tools.provisioning.config import ProvisioningError  # noqa: E402
-
-TABLES_SQL = ROOT / "bigquery_sql" / "create_tables.sql"
 CLIENT_KINDS = frozenset({"bucket", "topic", "subscription", "dataset", "table"})
-
-
-@dataclasses.dataclass
-class Result:
-    returncode: int
-    stdout: str = ""
-    stderr: str = ""
-
-
-Runner = Callable[[list[str]], Result]
-
-
-def subprocess_runner(args: list[str]) -> Result:
-    done = subprocess.run(["gcloud", *args], capture_output=True, text=True, stdin=subprocess.DEVNULL)
-    return Result(done.returncode, done.stdout, done.stderr)
-
-
-class Gcloud:
-    """``gcloud`` bound to one project, non-interactive; ``runner`` is injectable for tests."""
-
-    def __init__(self, project: str, runner: Runner = subprocess_runner,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
-        self.project, self.runner, self.sleep = project, runner, sleep
-
-    def run(self, *args: str, check: bool = True, retry_missing: bool = False) -> Result:
-        """Run one command. ``retry_missing`` retries while a just-created principal is not yet visible."""
-        command = [*args, f"--project={self.project}", "--quiet"]
-        for delay in (2, 4, 8, 16, 0):
-            result = self.runner(command)
-            if result.returncode == 0 or not (retry_missing and "does not exist" in result.stderr) or not delay:
-                break
-            self.sleep(delay)
-        if check and result.returncode != 0:
-            raise ProvisioningError(f"gcloud {' '.join(args[:3])} failed: {result.stderr.strip()[-600:]}")
-        return result
-
-    def describe(self, *args: str) -> dict[str, Any] | None:
-        """The JSON of a ``describe`` command, or None when the resource does not exist."""
-        result = self.run(*args, "--format=json", check=False)
-        return json.loads(result.stdout or "{}") if result.returncode == 0 else None
-
-    def value(self, *args: str, field: str) -> str:
-        return self.run(*args, f"--format=value({field})").stdout.strip()
+# Service agents created with `gcloud beta services identity create`; Cloud Storage's has a command of its own.
+BETA_AGENTS = frozenset({"pubsub.googleapis.com", "eventarc.googleapis.com"})
+# gcloud's command group and resource spelling for each kind of grant target (datasets go through the client).
+_POLICY_COMMANDS = {"project": ("projects",), "bucket": ("storage", "buckets"), "topic": ("pubsub", "topics"),
+                    "subscription": ("pubsub", "subscriptions"), "service-account": ("iam", "service-accounts")}
 
 
 def _ident(r: pv.Resource) -> str:
@@ -101,9 +44,14 @@ class Applier:
         self.plan, self.gcloud, self.clients, self.out = plan, gcloud, clients, out
         self.config = plan.config
         self._trigger_subscriptions: dict[str, str] = {}
+        self._policies: dict[tuple[str, str], dict[str, Any]] = {}
 
     def apply(self, phase: pv.Phase, *, kinds: frozenset[str] | None = None, bindings: bool = True) -> None:
         resources, grants = self.plan.phase(phase)
+        if kinds is None and any(isinstance(r, pv.ServiceAgent) and r.service in BETA_AGENTS for r in resources):
+            # Checked before any change: with --quiet, gcloud would try to install the component itself.
+            self._need_gcloud().require_component("beta", "`gcloud beta services identity create` makes Google "
+                                                          "create the Pub/Sub and Eventarc service agents")
         apis = [r.name for r in resources if isinstance(r, pv.Api)]
         if apis and (kinds is None or "api" in kinds):
             self._report(self._enable(apis), "api", f"{len(apis)} services")
@@ -113,8 +61,6 @@ class Applier:
             self._report(self._resource(resource), resource.kind, _ident(resource))
         if not bindings:
             return
-        if phase == "pre-deploy":
-            self._service_agents()
         for binding in grants:
             self._report(self._grant(binding), "binding", f"{binding.role} on {binding.target.describe()} "
                                                           f"to {binding.member}")
@@ -225,111 +171,48 @@ class Applier:
         g.run("scheduler", "jobs", "update", "pubsub", job.name, *flags)
         return "updated"
 
-    def _service_agents(self) -> None:
-        """Make Google create the two service agents the bindings name (they appear lazily)."""
+    def _service_agent(self, agent: pv.ServiceAgent) -> str:
+        """Ask Google for the agent (created if missing, returned if not), so the grants to it can succeed."""
         g = self._need_gcloud()
-        g.run("storage", "service-agent")
-        g.run("beta", "services", "identity", "create", "--service=pubsub.googleapis.com")
+        if agent.service in BETA_AGENTS:
+            g.run("beta", "services", "identity", "create", f"--service={agent.service}")
+        else:
+            g.run("storage", "service-agent")
+        return "ensured"
+
+    # --- grants ----------------------------------------------------------------------------------------
 
     def _grant(self, b: pv.Binding) -> str:
-        kind, name = b.target.kind, b.target.name
-        if kind == "dataset":
+        """Grant ``b`` unless the target's IAM policy already holds it; ``granted`` or ``unchanged``."""
+        if b.target.kind == "dataset":
             return self._need_clients().grant_dataset(b)
         g = self._need_gcloud()
-        who = [f"--member={b.member}", f"--role={b.role}"]
-        if kind == "project":
-            condition = (f"--condition=expression={b.condition.expression},title={b.condition.title}"
-                         if b.condition else "--condition=None")
-            args = ["projects", "add-iam-policy-binding", name, *who, condition]
-        elif kind == "run-service":
-            if b.role != "roles/run.invoker":
-                raise ProvisioningError(f"only roles/run.invoker is granted on a function's service, not {b.role}")
-            args = ["functions", "add-invoker-policy-binding", name, f"--region={self.config.region}",
-                    f"--member={b.member}"]
-        else:
-            command = {"bucket": ("storage", "buckets"), "topic": ("pubsub", "topics"),
-                       "subscription": ("pubsub", "subscriptions"), "trigger-subscription": ("pubsub", "subscriptions"),
-                       "service-account": ("iam", "service-accounts")}[kind]
-            resource = {"bucket": f"gs://{name}", "trigger-subscription": None}.get(kind, name)
-            resource = resource or self.trigger_subscription(name)
-            args = [*command, "add-iam-policy-binding", resource, *who]
+        command = _POLICY_COMMANDS[b.target.kind]
+        resource = f"gs://{b.target.name}" if b.target.kind == "bucket" else b.target.name
+        key = (b.target.kind, resource)
+        if key not in self._policies:
+            self._policies[key] = g.json(*command, "get-iam-policy", resource, retry_missing=True)
+        policy = self._policies[key]
+        if has_binding(policy, b):
+            return "unchanged"
+        args = [*command, "add-iam-policy-binding", resource, f"--member={b.member}", f"--role={b.role}"]
+        if b.target.kind == "project":  # non-interactive gcloud must be told which condition, even "none"
+            args.append(f"--condition=expression={b.condition.expression},title={b.condition.title}"
+                        if b.condition else "--condition=None")
         g.run(*args, "--format=none", retry_missing=True)
+        entry: dict[str, Any] = {"role": b.role, "members": [b.member]}
+        if b.condition:
+            entry["condition"] = {"expression": b.condition.expression, "title": b.condition.title}
+        policy.setdefault("bindings", []).append(entry)
         return "granted"
 
 
-# --- command line ---------------------------------------------------------------------------------------------
-
-_HELP = {
-    "project": "Google Cloud project id", "region": "region of the functions, buckets, dataset and scheduler",
-    "project_number": "the project's number (looked up with gcloud when omitted)",
-    "raw_bucket": "raw bucket (default <project>-fitbit-raw); staging is <raw_bucket>-staging",
-    "daily_hour": "hour of the daily run, in --time-zone", "flush_minute": "minute of each hourly flush",
-    "refetch_days": "days each daily run re-reads (the sliding window)",
-    "raw_delete_after_days": "delete raw objects after this many days (0 keeps them)",
-    "max_delivery_attempts": "deliveries before a message is dead-lettered (5-100)",
-}
-
-
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    for f in dataclasses.fields(pv.Config):
-        kind = int if f.type in ("int", int) else str
-        parser.add_argument("--" + f.name.replace("_", "-"), type=kind, default=None, required=f.name == "project",
-                            help=_HELP.get(f.name, f"default: {f.default}"))
-    parser.add_argument("--phase", choices=[*pv.PHASES, "all"], help="default: pre-deploy (dry run: all)")
-    parser.add_argument("--dry-run", action="store_true", help="print every resource and binding; change nothing")
-    parser.add_argument("--roles-table", action="store_true", help="print the Markdown role table of docs/deploy.md")
-    parser.add_argument("--emulators", action="store_true",
-                        help="only the emulator-supported resources, through the client libraries, no gcloud")
-    parser.add_argument("--bigquery-endpoint", help="BigQuery API endpoint (default: $BIGQUERY_EMULATOR_HOST)")
-    return parser
-
-
-def config_from_args(args: argparse.Namespace) -> pv.Config:
-    values = {f.name: getattr(args, f.name) for f in dataclasses.fields(pv.Config)}
-    return pv.Config(**{k: v for k, v in values.items() if v is not None})
-
-
-def main(argv: Sequence[str] | None = None, *, runner: Runner = subprocess_runner,
-         clients: CloudClients | None = None) -> int:
-    args = _parser().parse_args(argv)
-    try:
-        config = config_from_args(args)
-    except ValueError as exc:
-        print(f"provision: {exc}", file=sys.stderr)
-        return 2
-    phases = pv.PHASES if args.phase == "all" or (args.dry_run and not args.phase) else (args.phase or "pre-deploy",)
-    tables_sql = TABLES_SQL.read_text()
-    if args.dry_run or args.roles_table:
-        plan = pv.build_plan(config, tables_sql)
-        print(plan.role_table() if args.roles_table else "\n".join(plan.lines(phases)))
-        return 0
-    try:
-        if args.emulators:
-            missing = [v for v in ("STORAGE_EMULATOR_HOST", "PUBSUB_EMULATOR_HOST") if not os.environ.get(v)]
-            if missing or not (args.bigquery_endpoint or os.environ.get("BIGQUERY_EMULATOR_HOST")):
-                raise ProvisioningError("--emulators needs STORAGE_EMULATOR_HOST, PUBSUB_EMULATOR_HOST and "
-                                        "BIGQUERY_EMULATOR_HOST: run `python scripts/emulators.py up` first")
-            plan = pv.build_plan(config, tables_sql)
-            clients = clients or CloudClients.connect(config.project, args.bigquery_endpoint)
-            Applier(plan, None, clients).apply("pre-deploy", kinds=CLIENT_KINDS, bindings=False)
-            return 0
-        gcloud = Gcloud(config.project, runner)
-        if config.project_number is None:
-            number = gcloud.value("projects", "describe", config.project, field="projectNumber")
-            config = dataclasses.replace(config, project_number=number)
-        plan = pv.build_plan(config, tables_sql)
-        if "pre-deploy" in phases and clients is None:
-            clients = CloudClients.connect(config.project, args.bigquery_endpoint)
-        applier = Applier(plan, gcloud, clients)
-        for phase in phases:
-            print(f"# {phase}")
-            applier.apply(phase)
-    except ProvisioningError as exc:
-        print(f"provision: {exc}", file=sys.stderr)
-        return 1
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+def has_binding(policy: dict[str, Any], b: pv.Binding) -> bool:
+    """True when an IAM policy (gcloud's JSON) already grants ``b``: same role, member and condition."""
+    want = (b.condition.expression, b.condition.title) if b.condition else None
+    for entry in policy.get("bindings", []):
+        condition = entry.get("condition")
+        have = (condition.get("expression"), condition.get("title")) if condition else None
+        if entry.get("role") == b.role and b.member in entry.get("members", []) and have == want:
+            return True
+    return False

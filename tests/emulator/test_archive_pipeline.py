@@ -1,7 +1,12 @@
-"""The whole pipeline on the emulated Google Cloud stack, through the official clients and real processes.
+"""The whole pipeline on the emulated Google Cloud stack, run from the archives that ship: test what ships.
 
-Pub/Sub emulator → relay (Eventarc stand-in) → ``extract`` under functions-framework → fake-gcs-server
-→ object notification → relay → ``transform_load`` → staging bucket → (FlushTrigger) → local-bigquery.
+Each function is served from its deployable archive (the zip ``gcloud functions deploy`` would get),
+unzipped into an empty folder, in a venv built from that archive's own requirements.txt, with no path
+to the repository (tests/emulator/conftest.py, ``served_archives``). Nothing creates the tables or
+views beforehand: the archived ``transform_load`` does, on its first event, as on a fresh deployment.
+
+Pub/Sub emulator → relay (Eventarc stand-in) → archived ``extract`` → fake-gcs-server → object
+notification → relay → archived ``transform_load`` → staging bucket → (FlushTrigger) → local-bigquery.
 The cohort (3 participants x 5 days, across the US DST change) runs once per module, and the transform
 function is killed mid-run and restarted; then the checks of tests/local/test_embedded_pipeline.py hold:
 daily totals equal the simulator's own dailyRollUp, no natural key appears twice, and publishing every
@@ -13,11 +18,13 @@ from __future__ import annotations
 import signal
 import time
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 import requests
 
 from fitbit.catalogue import all_tables
+from helper import views
 from tools import demo
 from helper.compose import client_factory
 from fitbit.messages import RunTrigger, Unit, decode
@@ -36,11 +43,12 @@ PARTICIPANTS = [f"user{i}" for i in range(1, USERS + 1)]
 
 
 @pytest.fixture(scope="module")
-def gcp_run(emulator_stack, tmp_path_factory):
-    """History (transform killed and restarted mid-way, server errors injected), daily job, flush."""
+def gcp_run(emulator_stack, served_archives, tmp_path_factory):
+    """History (transform killed and restarted mid-way, server errors injected), daily job, flush; every
+    function served from its archive, and the dataset left for the archived transform_load to create."""
     state = demo.fresh_state_dir(tmp_path_factory.mktemp("gcp") / "state")
-    pipeline = GcpPipeline(emulator_stack, {})
-    pipeline.prepare()  # before the simulator starts: its sleep-processing clock is ticking from then on
+    pipeline = GcpPipeline(emulator_stack, {}, served=served_archives)
+    pipeline.prepare(schema=False)  # before the simulator starts: its sleep-processing clock is ticking from then on
     with demo.simulator_process(USERS, DAYS, end_date=END,
                                 extra_args=("--sleep-processing-seconds", str(SIM_SLEEP_PROCESSING_S))) as sim:
         demo.enrol(state, sim.base_url, PARTICIPANTS)
@@ -62,7 +70,7 @@ def gcp_run(emulator_stack, tmp_path_factory):
 
 def _kill_transform_mid_run(pipeline: GcpPipeline, after: int = 25) -> int:
     """SIGKILL the transform function's process group once it has acknowledged ``after`` objects; restart it."""
-    subscription = f"projects/{pipeline.project}/subscriptions/gcs-events-transform"
+    subscription = f"projects/{pipeline.project}/subscriptions/{pipeline.subscription_of('transform_load')}"
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
         acked = pipeline.relay_stats().get(subscription, {}).get("acked", 0)
@@ -88,7 +96,37 @@ def _client(gcp_run, participant: str):
     return client_factory(adapters(settings))(participant)[0]
 
 
-def test_the_run_ends_with_zero_errors_and_nothing_dead_lettered(gcp_run):
+def test_every_function_ran_from_its_unzipped_archive_with_no_path_to_the_repository(gcp_run, served_archives):
+    pipeline = gcp_run["pipeline"]
+    for name, archive in served_archives.items():
+        service = pipeline.stack.services[name]
+        assert service.process.args[0] == str(archive.python)
+        assert Path(f"/proc/{service.process.pid}/cwd").resolve() == archive.source.resolve()
+        environ = Path(f"/proc/{service.process.pid}/environ").read_bytes().split(b"\0")
+        assert not [v for v in environ if v.startswith(b"PYTHONPATH=")]
+        assert not (archive.source / "tools").exists() and not (archive.source / "simulator").exists()
+
+
+def test_the_archived_transform_load_created_every_table_and_view_itself(gcp_run):
+    """Nothing else created them (``prepare(schema=False)``): the views came from the SQL inside the archive."""
+    warehouse = _warehouse(gcp_run)
+    bq, _ = warehouse._clients()
+    listed = {t.table_id: t for t in bq.list_tables(warehouse.dataset)}
+    tables = {name for name, t in listed.items() if t.table_type == "TABLE"}
+    assert {t.name for t in all_tables()} <= tables
+    current = views.bigquery_versions(bq, warehouse.dataset)
+    assert current == {name: views.version_of(views.view_sql(name, warehouse.dataset)) for name in views.VIEWS}
+
+
+def test_the_archived_pipeline_loads_pages_and_answers_through_the_views(gcp_run):
+    warehouse = _warehouse(gcp_run)
+    (loaded,) = warehouse.query("SELECT COUNT(*) FROM processing_log WHERE status = 'loaded'")[0]
+    assert loaded > 100
+    days = warehouse.query("SELECT COUNT(DISTINCT participant_id), COUNT(*) FROM daily_summary WHERE steps > 0")
+    assert days[0][0] == USERS and days[0][1] >= USERS * (DAYS - 1)
+
+
+def test_the_archived_run_ends_with_zero_errors_and_nothing_dead_lettered(gcp_run):
     summary = summarise(_warehouse(gcp_run))
     assert summary.failures == [] and gcp_run["pipeline"].dead_letters == []
     assert summary.total_rows > 50_000
@@ -96,8 +134,9 @@ def test_the_run_ends_with_zero_errors_and_nothing_dead_lettered(gcp_run):
 
 
 def test_the_transform_function_was_killed_mid_run_and_deliveries_failed_meanwhile(gcp_run):
-    stats = gcp_run["pipeline"].relay_stats()
-    transform = stats[f"projects/{gcp_run['pipeline'].project}/subscriptions/gcs-events-transform"]
+    pipeline = gcp_run["pipeline"]
+    transform = pipeline.relay_stats()[f"projects/{pipeline.project}/subscriptions/"
+                                       f"{pipeline.subscription_of('transform_load')}"]
     assert gcp_run["killed_after"] >= 25 and transform["acked"] > gcp_run["killed_after"]
     assert transform["failures"] > 0, "deliveries during the outage failed (503) and Pub/Sub redelivered them"
 
@@ -110,8 +149,8 @@ def test_every_stored_raw_object_was_transformed_despite_the_kill(gcp_run):
 
 
 def test_server_errors_were_redelivered_by_pubsub_until_they_passed(gcp_run):
-    stats = gcp_run["pipeline"].relay_stats()
-    extract = stats[f"projects/{gcp_run['pipeline'].project}/subscriptions/fitbit-units-extract"]
+    pipeline = gcp_run["pipeline"]
+    extract = pipeline.relay_stats()[f"projects/{pipeline.project}/subscriptions/{pipeline.subscription_of('extract')}"]
     assert extract["failures"] >= 3
 
 
@@ -186,7 +225,7 @@ def _raw_objects(pipeline: GcpPipeline) -> set[str]:
     return {b.name for b in gcs.bucket(pipeline.raw_bucket).list_blobs(prefix="raw/")}
 
 
-def test_replaying_every_delivered_message_and_storage_event_changes_no_row(gcp_run):
+def test_replaying_every_delivered_message_and_storage_event_through_the_archives_changes_no_row(gcp_run):
     """Every data row stays as it was. The one thing a replay may add: a sleep the history read while Google was
     still processing it is read again, finished this time, which is a new raw object with its own log row."""
     pipeline = gcp_run["pipeline"]
@@ -207,7 +246,7 @@ def test_replaying_every_delivered_message_and_storage_event_changes_no_row(gcp_
 
 def test_a_malformed_message_is_recorded_and_acknowledged_not_retried(gcp_run):
     pipeline = gcp_run["pipeline"]
-    subscription = f"projects/{pipeline.project}/subscriptions/fitbit-units-extract"
+    subscription = f"projects/{pipeline.project}/subscriptions/{pipeline.subscription_of('extract')}"
     failures_before = pipeline.relay_stats()[subscription]["failures"]
     pipeline.publish_raw(pipeline.units_topic, b'{"schema": "fitbit-pipeline", "version": 1, "kind": "unit"}')
     pipeline.wait_idle()
