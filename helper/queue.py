@@ -181,11 +181,13 @@ class LocalQueue:
         now = self.clock()
         name = data.get("name") if event_type == STORAGE_FINALIZED else None
         with self._transaction() as db:
-            return int(db.execute(
+            seq = db.execute(
                 "INSERT INTO deliveries (ready_at, event_type, source, subject, published_at, data, object_name) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (_micros(ready_at or now), event_type, source, subject, _micros(now), json.dumps(data), name),
-            ).lastrowid)
+            ).lastrowid
+        assert seq is not None  # an INSERT always sets it
+        return seq
 
     # --- delivering ------------------------------------------------------------------------------------
 

@@ -78,7 +78,7 @@ def _mid_merge(nth: int) -> None:
 
     def init(self: DuckDbWarehouse, *args: Any, **kwargs: Any) -> None:
         original(self, *args, **kwargs)
-        self._db = _KillBeforeCommit(self._db, nth)
+        self._db = _KillBeforeCommit(self._db, nth)  # type: ignore[assignment]
 
     DuckDbWarehouse.__init__ = init  # type: ignore[method-assign]
 

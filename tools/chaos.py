@@ -31,7 +31,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Callable, Iterator
+from contextlib import AbstractContextManager
+from typing import Callable
 
 import requests
 
@@ -80,7 +81,7 @@ class Chaos:
     def participants(self) -> list[str]:
         return [f"user{i}" for i in range(1, self.users + 1)]
 
-    def simulator(self) -> Iterator[demo.SimulatorProcess]:
+    def simulator(self) -> AbstractContextManager[demo.SimulatorProcess]:
         # Every night already processed: no sleep re-read whose timing would differ between the two runs.
         return demo.simulator_process(self.users, self.days, seed=self.seed, end_date=self.end,
                                       extra_args=("--sleep-processing-seconds", "0"))
@@ -215,7 +216,8 @@ def _quarantined(state: Path) -> int:
 
     db = duckdb.connect(str(state / "warehouse.duckdb"), read_only=True)
     try:
-        return int(db.execute("SELECT COUNT(*) FROM fitbit.processing_log WHERE status = 'quarantined'").fetchone()[0])
+        (count,) = db.execute("SELECT COUNT(*) FROM fitbit.processing_log WHERE status = 'quarantined'").fetchone() or (0,)
+        return int(count)
     finally:
         db.close()
 
