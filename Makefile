@@ -49,13 +49,7 @@ chaos: $(STAMP)
 sql: $(STAMP)
 	$(BIN)/python scripts/create_sql_files.py
 
-check-# Issue #11: a few minutes on 2 cores; its last line is `chaos: K crashes, L lost, D duplicated, Q quarantined,
-# B blocked flushes` and it fails unless L = D = B = 0. `.ci/run` runs a short version (CHAOS_KILLS=3).
-CHAOS_KILLS ?= 10
-chaos: $(STAMP)
-	$(BIN)/python -m tools.chaos --kills $(CHAOS_KILLS)
-
-sql: $(STAMP)
+check-sql: $(STAMP)
 	$(BIN)/python scripts/create_sql_files.py --check
 
 # pandas (the baseline) is installed here only: it is no dependency of the pipeline.
