@@ -1,11 +1,14 @@
 """`make chaos`: crash the embedded run at random and check that nothing is lost or duplicated (issue #11).
 
 Part (a), crash and resume: a 3-participant x 5-day history runs as ``scripts/run_local.py`` in a child
-process, against a simulator that injects 429s, 503s and truncated bodies, and is SIGKILLed K times at
-random instants, each time followed by a resume (the same command again). A poison batch (a value the
-warehouse refuses) is staged into one of the resumes to exercise quarantine. The warehouse it ends with
-is compared row by row, on every data table and every column except the lineage timestamps
-(``fetched_at``, ``loaded_at``), with an uninterrupted run of the same seed. The last line is::
+process, against a simulator that injects 429s, 503s and truncated bodies (three of each before every
+run; unused ones are dropped, not piled up), and is SIGKILLed K times at random instants, each time
+followed by a resume (the same command again). A poison batch (a value the warehouse refuses) is staged
+into one of the resumes to exercise quarantine. An event the faults made fail five times is dead-lettered,
+which loses nothing: it is replayed with ``scripts/dead_letters.py --replay``, as a person would, and
+counted. The warehouse it ends with is compared row by row, on every data table and every column except
+the lineage timestamps (``fetched_at``, ``loaded_at``), with an uninterrupted run of the same seed. The
+last line is::
 
     chaos: <K> crashes, <L> lost, <D> duplicated, <Q> quarantined, <B> blocked flushes
 
@@ -31,8 +34,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from contextlib import AbstractContextManager
-from typing import Callable
+from contextlib import AbstractContextManager, contextmanager
+from typing import Any, Callable, Iterator
 
 import requests
 
@@ -103,9 +106,13 @@ def crash_and_resume(chaos: Chaos) -> Counts:
         started = time.monotonic()
         _run_to_end(chaos, reference, sim.base_url, "reference")
         clean_s = chaos.figures["reference_s"] = time.monotonic() - started
-    chaos.say(f"chaos: uninterrupted run {clean_s:.1f} s")
-    blocked = 0
-    crashes = 0
+        _replay_dead_letters(chaos, reference, sim.base_url)
+        started = time.monotonic()
+        _run_to_end(chaos, reference, sim.base_url, "idle resume", resume=True)
+        startup_s = chaos.figures["idle_resume_s"] = time.monotonic() - started
+    chaos.say(f"chaos: uninterrupted run {clean_s:.1f} s; a resume with nothing to do {startup_s:.1f} s")
+    blocked = crashes = 0
+    work_left = max(clean_s - startup_s, 1.0)
     with chaos.simulator() as sim:
         demo.enrol(demo.fresh_state_dir(crashed), sim.base_url, chaos.participants)
         poison_at = {int(chaos.kills * (i + 1) / (chaos.poison_batches + 1)) for i in range(chaos.poison_batches)}
@@ -116,15 +123,20 @@ def crash_and_resume(chaos: Chaos) -> Counts:
                 poison_at.discard(crashes)
                 _stage_poison(crashed, crashes)
             _inject_faults(sim.base_url, chaos.faults)
-            # Kills spread over the clean run's length: start-up, deliveries, flushes all get hit.
-            delay = rng.uniform(0.2, 1.0 + 2.5 * clean_s / chaos.kills)
+            # Any instant of a run: start-up (lock, recovery flush, sweep) or deliveries, spread so that some
+            # work is left for every kill to interrupt and for the final resume.
+            delay = rng.uniform(0.2, startup_s + 2.0 * work_left / (chaos.kills - crashes + 1))
             outcome = _run_and_kill(chaos, crashed, sim.base_url, delay, f"run {attempt + 1}")
             crashes += outcome == "killed"
             blocked += outcome if isinstance(outcome, int) else 0
+            work_left = max(work_left - max(delay - startup_s, 0.0), 1.0)
         started = time.monotonic()
-        blocked += _run_to_end(chaos, crashed, sim.base_url, "final resume")
+        blocked += _run_to_end(chaos, crashed, sim.base_url, "final resume")  # the same command: it resumes
         chaos.figures["final_resume_s"] = time.monotonic() - started
+        chaos.figures["dead_letters_replayed"] = _replay_dead_letters(chaos, crashed, sim.base_url)  # none lost
     lost, duplicated = compare(reference, crashed)
+    if lost or duplicated:
+        _explain(chaos, reference, crashed)
     quarantined = _quarantined(crashed)
     leftover = sum(1 for _ in (crashed / "staging").rglob("*.ndjson"))
     if leftover:
@@ -132,10 +144,11 @@ def crash_and_resume(chaos: Chaos) -> Counts:
     return Counts(crashes, lost, duplicated, quarantined, blocked + leftover)
 
 
-def _run_to_end(chaos: Chaos, state: Path, base_url: str, label: str) -> int:
+def _run_to_end(chaos: Chaos, state: Path, base_url: str, label: str, *, resume: bool = False) -> int:
     """Run until the command exits by itself; returns the blocked flushes it reported."""
     stats = state / "run-stats.json"
     args, env = chaos.run_command(state, base_url, stats)
+    args += ["--resume"] if resume else []
     done = subprocess.run(args, env=env, cwd=ROOT, capture_output=True, text=True, timeout=900)
     if done.returncode != 0:
         raise RuntimeError(f"{label} exited {done.returncode}:\n{done.stderr[-2000:]}")
@@ -143,7 +156,8 @@ def _run_to_end(chaos: Chaos, state: Path, base_url: str, label: str) -> int:
     if figures.get("pending"):
         raise RuntimeError(f"{label} paused with {figures['pending']} pending deliveries")
     chaos.say(f"chaos: {label}: {figures['delivered']} deliveries, {figures['resumed']} resumed, "
-              f"{figures['orphans']} orphans, {len(figures['quarantined'])} quarantined, {figures['seconds']:.1f} s")
+              f"{figures['orphans']} orphans, {len(figures['quarantined'])} quarantined, "
+              f"{len(figures['dead_lettered'])} dead-lettered, {figures['seconds']:.1f} s")
     return int(figures["blocked_flushes"])
 
 
@@ -170,7 +184,26 @@ def _run_and_kill(chaos: Chaos, state: Path, base_url: str, delay: float, label:
     return int(json.loads(stats.read_text())["blocked_flushes"])
 
 
+def _replay_dead_letters(chaos: Chaos, state: Path, base_url: str) -> int:
+    """Replay what the injected faults dead-lettered, as a person would (scripts/dead_letters.py --replay)."""
+    import sqlite3
+
+    queue = sqlite3.connect(str(state / "queue.sqlite"))
+    (count,) = queue.execute("SELECT COUNT(*) FROM dead_letters").fetchone()
+    queue.close()
+    if count:
+        _, env = chaos.run_command(state, base_url, state / "run-stats.json")
+        done = subprocess.run([sys.executable, str(ROOT / "scripts/dead_letters.py"), "--replay"], env=env, cwd=ROOT,
+                              capture_output=True, text=True, timeout=900)
+        if done.returncode != 0:
+            raise RuntimeError(f"the dead-letter replay exited {done.returncode}:\n{done.stderr[-2000:]}")
+        chaos.say(f"chaos: {count} dead letters (faults outlasting 5 deliveries) replayed in {state.name}")
+    return count
+
+
 def _inject_faults(base_url: str, count: int) -> None:
+    """At most ``count`` of each fault pending: faults a killed run left unused are dropped, not piled up."""
+    requests.post(base_url + "_admin/reset", json={}, timeout=10).raise_for_status()
     body = {"rate_limit_burst": count, "retry_after_s": 1}
     requests.post(base_url + "_admin/faults", json=body, timeout=10).raise_for_status()
     for knob in ("server_errors", "truncated_bodies"):
@@ -187,11 +220,20 @@ def _stage_poison(state: Path, n: int) -> None:
     (folder / f"chaos_poison-{n}.ndjson").write_text(json.dumps(row) + "\n")
 
 
-def _rows(state: Path) -> dict[str, Counter]:
+@contextmanager
+def _warehouse(state: Path) -> Iterator[Any]:
+    """The state dir's DuckDB, read-only (the runs are over)."""
     import duckdb
 
     db = duckdb.connect(str(state / "warehouse.duckdb"), read_only=True)
     try:
+        yield db
+    finally:
+        db.close()
+
+
+def _rows(state: Path) -> dict[str, Counter]:
+    with _warehouse(state) as db:
         out = {}
         for table in all_tables():
             if table.name == PROCESSING_LOG_TABLE.name:
@@ -199,8 +241,6 @@ def _rows(state: Path) -> dict[str, Counter]:
             cols = ", ".join(c for c in table.column_names if c not in LINEAGE_TIMES)
             out[table.name] = Counter(db.execute(f'SELECT {cols} FROM fitbit."{table.name}"').fetchall())
         return out
-    finally:
-        db.close()
 
 
 def compare(reference: Path, crashed: Path) -> tuple[int, int]:
@@ -211,15 +251,32 @@ def compare(reference: Path, crashed: Path) -> tuple[int, int]:
     return lost, duplicated
 
 
-def _quarantined(state: Path) -> int:
-    import duckdb
+def _explain(chaos: Chaos, reference: Path, crashed: Path) -> None:
+    """Where the difference is: tables, raw objects only one run has, dead letters and failed outcomes."""
+    import sqlite3
 
-    db = duckdb.connect(str(state / "warehouse.duckdb"), read_only=True)
-    try:
-        (count,) = db.execute("SELECT COUNT(*) FROM fitbit.processing_log WHERE status = 'quarantined'").fetchone() or (0,)
-        return int(count)
-    finally:
-        db.close()
+    expected, actual = _rows(reference), _rows(crashed)
+    for table in expected:
+        lost, extra = expected[table] - actual[table], actual[table] - expected[table]
+        if lost or extra:
+            chaos.say(f"chaos:   {table}: {sum(lost.values())} lost, {sum(extra.values())} extra")
+    names = [{p.relative_to(s / "raw" / "objects").as_posix() for p in (s / "raw" / "objects").rglob("*")
+              if p.is_file() and not p.name.startswith(".tmp-")} for s in (reference, crashed)]
+    chaos.say(f"chaos:   raw objects only in the reference: {sorted(names[0] - names[1])[:10]}")
+    chaos.say(f"chaos:   raw objects only in the crashed run: {sorted(names[1] - names[0])[:10]}")
+    queue = sqlite3.connect(str(crashed / "queue.sqlite"))
+    chaos.say(f"chaos:   dead letters: {queue.execute('SELECT subject, attempts FROM dead_letters').fetchall()[:10]}")
+    queue.close()
+    with _warehouse(crashed) as db:
+        outcomes = db.execute("SELECT status, error_class, COUNT(*) FROM fitbit.processing_log "
+                              "GROUP BY 1, 2").fetchall()
+    chaos.say(f"chaos:   outcomes of the crashed run: {outcomes}")
+
+
+def _quarantined(state: Path) -> int:
+    with _warehouse(state) as db:
+        rows = db.execute("SELECT COUNT(*) FROM fitbit.processing_log WHERE status = 'quarantined'").fetchall()
+    return int(rows[0][0])
 
 
 PARTS: dict[str, Callable[[Chaos], Counts]] = {"a": crash_and_resume}
@@ -244,7 +301,7 @@ def main(argv: list[str] | None = None) -> int:
     total = Counts()
     for part in args.parts:
         total = total + PARTS[part](chaos)
-    figures = ", ".join(f"{k} {v:.1f} s" for k, v in chaos.figures.items())
+    figures = ", ".join(f"{k} {v:.1f} s" if k.endswith("_s") else f"{k} {v:g}" for k, v in chaos.figures.items())
     print(f"chaos: {time.monotonic() - started:.0f} s in all ({figures})")
     print(total.line())
     return 0 if total.lost == total.duplicated == total.blocked == 0 else 1
