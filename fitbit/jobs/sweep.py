@@ -14,6 +14,11 @@ is an orphan, and is delivered to transform_load again (whose handling is idempo
   transform_load instance that runs the flush, each one isolated, at most ``limit`` per flush, with a
   grace of an hour (Pub/Sub's redeliveries of a fresh object are over by then) and a horizon of three
   days (the listing then only needs recent outcomes; older objects are the dead-letter replay's job).
+
+Cost on Google Cloud: the listing reads every name under ``raw/`` and ``errors/`` (one ``objects.list``
+call per 1,000 objects, names, times and sizes only), whatever the horizon: object names carry the civil
+day fetched, not the day stored. That is seconds for a cohort's first years (about 30 objects per
+participant-day); beyond, the sweep should read a Storage Insights inventory report instead of listing.
 """
 
 from __future__ import annotations
