@@ -14,7 +14,8 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Iterator
 
-from fitbit.client import HealthClient, export_tcx_call, paired_devices_call, settings_call
+from fitbit.calls import export_tcx_call, paired_devices_call, settings_call
+from fitbit.client import HealthClient
 from fitbit.parse import PageContext, parse_page
 from fitbit.plan import PlanOptions, call_for, object_name, planned_reads
 from simulator import SIM_BASE_URL, SimConfig, Simulator, simulator_session

@@ -20,9 +20,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fitbit.catalogue import Column, account_read, by_path_id, read_for, table_spec
+from fitbit.catalogue import Column, ValueColumn, by_path_id, read_for, table_spec, unit_kind
 from fitbit.parse import PARSER_VERSION, PageContext, source_key
-from fitbit.tcx import NS
+from fitbit.parse.tcx import NS
 
 _UTC = "%Y-%m-%dT%H:%M:%SZ"
 _UTC_MICRO = "%Y-%m-%dT%H:%M:%S.%fZ"
@@ -182,14 +182,14 @@ def _lookup(value: dict[str, Any], parts: list[str]) -> Any:
 
 
 def _account(ctx: PageContext, data: dict[str, Any]) -> tuple[str, pd.DataFrame]:
-    account = account_read(ctx.data_type)
+    account = unit_kind(ctx.data_type, ctx.method)
     items = [data] if account.items_key is None else data.get(account.items_key, [])
     df = pd.json_normalize(items)
     out = pd.DataFrame(index=df.index)
     out["participant_id"] = ctx.participant
     out["civil_date"] = ctx.civil_date.isoformat() if ctx.civil_date else None
     for column in account.table.columns:
-        if column.path == "unused":
+        if not isinstance(column, ValueColumn):
             continue
         out[column.name] = _value(df, [dict(i) for i in items], "", column) if "." in column.path else \
             _plain(df, column)

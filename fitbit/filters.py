@@ -1,4 +1,4 @@
-"""Filter expressions for ``list`` and ``:reconcile``, built from a catalogue entry.
+"""Filter expressions for ``list`` and ``:reconcile``: which member selects a type's days or instants.
 
 API facts behind them (filters guide and discovery revision 20261030, checked 2026-11-23; team spec §1.4):
 
@@ -11,124 +11,64 @@ API facts behind them (filters guide and discovery revision 20261030, checked 20
   ``interval.civil_start_time`` only, sleep ``interval.civil_end_time`` / ``end_time`` (a night is
   dated by the day it ends).
 
-Builders are pure: they validate their inputs and raise ``ValueError`` with the reason, so a bad
-window is caught before a request is spent on it.
+Pure functions of a type's filter spelling and time shape; a catalogue entry applies them
+(``DataType.civil_day_filter``, ``DataType.physical_time_filter``). Bounds are validated and a bad one
+raises ``ValueError`` with the reason, so a bad window is caught before a request is spent on it.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
-from fitbit.catalogue import DataType, by_path_id
+from fitbit.timefmt import civil_range, physical_range
 
-__all__ = [
-    "civil_day_filter", "civil_range", "physical_member", "physical_range", "physical_time_filter", "rfc3339_utc",
-]
+__all__ = ["civil_filter", "civil_member", "physical_filter", "physical_member", "range_filter"]
 
 
-def _entry(data_type: DataType | str) -> DataType:
-    return data_type if isinstance(data_type, DataType) else by_path_id(data_type)
-
-
-def civil_range(start: date, end: date) -> tuple[str, str]:
-    """Validate civil days ``[start, end)`` and return them as ``YYYY-MM-DD``.
-
-    Raises:
-        ValueError: a bound is not a plain ``date`` or ``end`` is not after ``start``.
-    """
-    for name, value in (("start", start), ("end", end)):
-        # datetime is a subclass of date; accepting it would silently drop the time of day.
-        if isinstance(value, datetime) or not isinstance(value, date):
-            raise ValueError(f"{name} must be a datetime.date (a civil day), got {type(value).__name__}")
-    if end <= start:
-        raise ValueError(f"end ({end}) must be after start ({start}): the end day is exclusive")
-    return start.isoformat(), end.isoformat()
-
-
-def physical_range(start: datetime, end: datetime) -> tuple[str, str]:
-    """Validate instants ``[start, end)`` and return them as RFC 3339 UTC strings.
-
-    Raises:
-        ValueError: a naive bound or ``end`` not after ``start``.
-    """
-    low, high = rfc3339_utc(start), rfc3339_utc(end)
-    if end <= start:
-        raise ValueError(f"end ({high}) must be after start ({low}): the upper bound is exclusive")
-    return low, high
-
-
-def civil_day_filter(data_type: DataType | str, start: date, end: date) -> str:
-    """The filter selecting the civil (local wall-clock) days ``[start, end)``.
-
-    Args:
-        data_type: a catalogue entry or its path id (``"steps"``).
-        start: first day, inclusive.
-        end: day after the last one (exclusive); must be later than ``start``.
-
-    Returns:
-        e.g. ``steps.interval.civil_start_time >= "2026-11-21" AND
-        steps.interval.civil_start_time < "2026-11-22"`` (one line).
-
-    Raises:
-        ValueError: a bound is not a plain ``date`` or ``end`` is not after ``start``.
-        KeyError: an unknown path id.
-    """
-    member = _entry(data_type).filter_member
-    low, high = civil_range(start, end)
+def range_filter(member: str, low: str, high: str) -> str:
+    """``member >= "low" AND member < "high"``: the one filter shape the pipeline sends."""
     return f'{member} >= "{low}" AND {member} < "{high}"'
 
 
-def physical_member(data_type: DataType | str) -> str:
-    """The physical-time (UTC instant) filter member of a type.
+def civil_member(filter_id: str, record_type: str, dated_by_end: bool) -> str:
+    """The civil-time member that selects a user's local day (filters guide, §1.4)."""
+    if record_type == "daily":
+        return f"{filter_id}.date"
+    if record_type == "sample":
+        return f"{filter_id}.sample_time.civil_time"
+    if dated_by_end:
+        return f"{filter_id}.interval.civil_end_time"
+    return f"{filter_id}.interval.civil_start_time"
+
+
+def physical_member(filter_id: str, record_type: str, dated_by_end: bool) -> str:
+    """The physical-time (UTC instant) member of a type.
 
     Raises:
         ValueError: the type has no physical-time member (daily types, exercise).
     """
-    entry = _entry(data_type)
-    f = entry.filter_id
-    if entry.record_type == "sample":
-        return f"{f}.sample_time.physical_time"
-    if entry.record_type == "interval":
-        return f"{f}.interval.start_time"
-    if entry.record_type == "session" and entry.dated_by_end:
-        return f"{f}.interval.end_time"
-    raise ValueError(
-        f"{entry.path_id} ({entry.record_type}) cannot be filtered on physical time; use civil_day_filter"
-    )
+    if record_type == "sample":
+        return f"{filter_id}.sample_time.physical_time"
+    if record_type == "interval":
+        return f"{filter_id}.interval.start_time"
+    if record_type == "session" and dated_by_end:
+        return f"{filter_id}.interval.end_time"
+    raise ValueError(f"{filter_id} ({record_type}) cannot be filtered on physical time; use civil_day_filter")
 
 
-def rfc3339_utc(value: datetime) -> str:
-    """Format an aware datetime as RFC 3339 in UTC with ``Z`` (fractional seconds only when present).
+def civil_filter(member: str, start: date, end: date) -> str:
+    """The civil days ``[start, end)`` of ``member``.
 
     Raises:
-        ValueError: ``value`` is naive (its instant would be a guess).
+        ValueError: a bound is not a plain ``date`` or ``end`` is not after ``start``.
     """
-    if not isinstance(value, datetime):
-        raise ValueError(f"expected a datetime, got {type(value).__name__}")
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError(f"{value.isoformat()} is naive: physical times need a time zone (use UTC)")
-    utc = value.astimezone(UTC)
-    text = utc.strftime("%Y-%m-%dT%H:%M:%S")
-    if utc.microsecond:
-        text += f".{utc.microsecond:06d}".rstrip("0")
-    return text + "Z"
+    return range_filter(member, *civil_range(start, end))
 
 
-def physical_time_filter(data_type: DataType | str, start: datetime, end: datetime) -> str:
-    """The filter selecting points whose physical time lies in ``[start, end)``.
-
-    Args:
-        data_type: a catalogue entry or its path id (``"heart-rate"``).
-        start: inclusive lower bound, timezone-aware.
-        end: exclusive upper bound, timezone-aware, later than ``start``.
-
-    Returns:
-        e.g. ``heart_rate.sample_time.physical_time >= "2026-11-21T05:00:00Z" AND
-        heart_rate.sample_time.physical_time < "2026-11-21T06:00:00Z"`` (one line).
+def physical_filter(member: str, start: datetime, end: datetime) -> str:
+    """The instants ``[start, end)`` of ``member``.
 
     Raises:
-        ValueError: naive bounds, ``end`` not after ``start``, or a type without a physical member.
+        ValueError: naive bounds or ``end`` not after ``start``.
     """
-    member = physical_member(data_type)
-    low, high = physical_range(start, end)
-    return f'{member} >= "{low}" AND {member} < "{high}"'
+    return range_filter(member, *physical_range(start, end))

@@ -99,19 +99,22 @@ def parse_error_body(content_type: str | None, body: bytes) -> ErrorBody:
     error = data.get("error") if isinstance(data, dict) else None
     if not isinstance(error, dict):
         return ErrorBody()
-    status = error.get("status") if isinstance(error.get("status"), str) else ""
+    status = _text(error.get("status"))
     reasons: list[str] = []
-    details = error.get("details") if isinstance(error.get("details"), list) else []
-    for detail in details:
+    details = error.get("details")
+    for detail in details if isinstance(details, list) else []:
         if not isinstance(detail, dict):
             continue
         reasons += _codes(detail.get("reason"))
         metadata = detail.get("metadata")
         if isinstance(metadata, dict):
             reasons += _codes(metadata.get("detailedReasons"))
-    message = error.get("message") if isinstance(error.get("message"), str) else ""
     unique = tuple(dict.fromkeys(reasons))
-    return ErrorBody(status if _CODE.match(status or "") else "", unique, _LEGACY_ACCOUNT in message)
+    return ErrorBody(status if _CODE.match(status) else "", unique, _LEGACY_ACCOUNT in _text(error.get("message")))
+
+
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else ""
 
 
 def retry_after_seconds(value: str | None, *, now: datetime | None = None) -> float | None:

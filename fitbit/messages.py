@@ -19,20 +19,21 @@ The envelopes that carry these (Pub/Sub and storage CloudEvents) are plumbing: `
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field, replace
-from datetime import date, datetime, timezone
-from typing import Any, Literal, Mapping, get_args
+from dataclasses import asdict, dataclass
+from datetime import date, datetime
+from typing import Any, Literal, Mapping
 
-from fitbit.catalogue import by_path_id
+from fitbit.catalogue import unit_kind
 from fitbit.errors import MalformedMessage
+from fitbit.timefmt import utc_text
+from fitbit.unit import REASONS, Reason, Unit
+
+__all__ = ["FlushTrigger", "Message", "RunTrigger", "StoredObject", "Unit", "decode", "decode_unit", "encode",
+           "json_default"]
 
 SCHEMA = "fitbit-pipeline"
 VERSION = 1
 
-Reason = Literal["daily", "backfill", "follow-up", "retry"]
-REASONS = frozenset(get_args(Reason))
-# Unit data types that are not catalogue data types: account reads and follow-up details.
-EXTRA_UNIT_TYPES = frozenset({"settings", "paired-devices", "exercise-tcx"})
 MAX_DAYS_PER_RUN = 366
 
 
@@ -54,37 +55,6 @@ class FlushTrigger:
     kind: Literal["flush"] = "flush"
 
 
-@dataclass(frozen=True)
-class Unit:
-    """One API request's worth of work. ``end`` is exclusive; ``page`` counts from 0."""
-
-    participant: str
-    data_type: str
-    method: str
-    start: date | None
-    end: date | None
-    reason: Reason
-    page: int = 0
-    page_token: str | None = None
-    attempt: int = 0
-    not_before: datetime | None = None
-    data_point: str | None = None
-    run_id: str = ""
-    kind: Literal["unit"] = field(default="unit")
-
-    def next_page(self, token: str) -> Unit:
-        return replace(self, page=self.page + 1, page_token=token, attempt=0, not_before=None)
-
-    def retry(self, not_before: datetime) -> Unit:
-        return replace(self, attempt=self.attempt + 1, reason="retry", not_before=not_before)
-
-    @property
-    def label(self) -> str:
-        """A log-safe description: names and dates only, never values."""
-        window = f"{self.start}..{self.end}" if self.start else (self.data_point or "-")
-        return f"{self.participant}/{self.data_type}/{self.method}/{window}/p{self.page}"
-
-
 Message = RunTrigger | FlushTrigger | Unit
 
 
@@ -96,7 +66,7 @@ def encode(message: Message) -> bytes:
 def json_default(value: object) -> str:
     """JSON for dates and instants (UTC, ``Z``); the one spelling every message and envelope uses."""
     if isinstance(value, datetime):
-        return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+        return utc_text(value)
     if isinstance(value, date):
         return value.isoformat()
     raise TypeError(f"cannot encode {type(value).__name__}")
@@ -125,6 +95,14 @@ def decode(data: bytes) -> Message:
     raise MalformedMessage(f"unknown message kind {kind!r}")
 
 
+def decode_unit(data: bytes) -> Unit:
+    """Decode a message that must be a unit (what a raw object's metadata carries)."""
+    message = decode(data)
+    if not isinstance(message, Unit):
+        raise MalformedMessage(f"expected a unit message, got a {message.kind} message")
+    return message
+
+
 def _decode_run(f: Mapping[str, Any]) -> RunTrigger:
     _only(f, {"kind", "date", "days", "reason", "participants", "run_id"})
     days = f.get("days", 3)
@@ -147,15 +125,13 @@ def _decode_unit(f: Mapping[str, Any]) -> Unit:
               "attempt", "not_before", "data_point", "run_id"})
     data_type = _text(f, "data_type")
     method = _text(f, "method")
-    if data_type not in EXTRA_UNIT_TYPES:
-        try:
-            dt = by_path_id(data_type)
-        except KeyError:
-            raise MalformedMessage(f"unit names unknown data type {data_type!r}") from None
-        if method not in {r.method for r in dt.reads}:
-            raise MalformedMessage(f"unit asks {data_type} for method {method!r}, which the catalogue does not read")
-    start = _date(f.get("start"), "start", optional=data_type in EXTRA_UNIT_TYPES)
-    end = _date(f.get("end"), "end", optional=data_type in EXTRA_UNIT_TYPES)
+    try:
+        kind = unit_kind(data_type, method)
+    except KeyError as exc:
+        raise MalformedMessage(f"unit names work the catalogue does not know: {exc.args[0]}") from None
+    # Every unit has its civil window: reads select by it, account reads and details are dated by it.
+    start = _date(f.get("start"), "start")
+    end = _date(f.get("end"), "end")
     if start and end and end <= start:
         raise MalformedMessage("unit window end must be after its start")
     page, attempt = f.get("page", 0), f.get("attempt", 0)
@@ -165,8 +141,8 @@ def _decode_unit(f: Mapping[str, Any]) -> Unit:
     token = f.get("page_token")
     if token is not None and not isinstance(token, str):
         raise MalformedMessage("unit.page_token must be a string")
-    if data_type == "exercise-tcx" and not f.get("data_point"):
-        raise MalformedMessage("exercise-tcx units need a data_point")
+    if kind.per_data_point and not f.get("data_point"):
+        raise MalformedMessage(f"{data_type} units need a data_point")
     return Unit(
         participant=_text(f, "participant"),
         data_type=data_type,

@@ -15,6 +15,10 @@ from typing import Any, Callable
 
 from fitbit.client import HealthClient
 from fitbit.jobs.extract import ExtractContext
+from fitbit.jobs.notify import NotifyContext
+from fitbit.webhooks.dedup import StoreClaims
+from fitbit.webhooks.participants import ParticipantDirectory
+from fitbit.webhooks.signature import KeysetCache
 from fitbit.jobs.transform import TransformContext
 from fitbit.errors import ReconsentNeeded
 from fitbit.oauth import TokenSource
@@ -30,6 +34,7 @@ from helper.secrets import (
 )
 from helper.settings import Settings
 from helper.storage import GcsRawStore, LocalRawStore
+from helper.webhooks import CachedSecrets, indexed_users, keyset_fetcher
 from helper.warehouse import BigQueryWarehouse, DuckDbWarehouse
 
 
@@ -128,3 +133,23 @@ def _transform_context(a: Adapters) -> TransformContext:
     return TransformContext(store=a.store, warehouse=warehouse, queue=a.queue, clock=a.clock,
                             sleep_refetch_delay_s=a.settings.sleep_refetch_delay_s,
                             max_sleep_refetches=a.settings.max_sleep_refetches)
+
+
+def notify_context(settings: Settings | None = None) -> NotifyContext:
+    with _LOCK:
+        return _notify_context(adapters(settings or Settings.from_env()))
+
+
+@cache
+def _notify_context(a: Adapters) -> NotifyContext:
+    s = a.settings
+    # Claims go to a store of their own: in the raw bucket each would fire a transform_load invocation.
+    claims = (LocalRawStore(s.claims_dir, s.claims_bucket) if s.runtime == "local"
+              else GcsRawStore(s.claims_bucket, s.gcp_project or ""))
+    return NotifyContext(
+        accepted_secrets=CachedSecrets(a.secrets), keyset=KeysetCache(keyset_fetcher(s.webhook_keyset_url)),
+        participants=ParticipantDirectory(lambda: indexed_users(a.secrets)), claims=StoreClaims(claims),
+        queue=a.queue, store=a.store, clock=a.clock, coalesce_s=s.webhook_coalesce_s,
+        require_authorization=s.webhook_require_authorization,
+        options=PlanOptions(heart_rate_seconds=s.heart_rate_seconds),
+    )

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Mapping
 
+from fitbit.webhooks.signature import GOOGLE_KEYSET_URL as WEBHOOK_KEYSET_URL
+
 Runtime = Literal["local", "gcp"]
 # Where grants live: a 0600 file (local default) or Secret Manager (gcp default). "file" on gcp is for the
 # emulated stack only: Secret Manager has no emulator.
@@ -44,6 +46,11 @@ class Settings:
     max_sleep_refetches: int = 6
     heart_rate_seconds: bool = False
     secrets_backend: SecretsBackend = "file"
+    # Webhooks (functions/notify): Google's public signing keyset, the coalescing window, and whether a
+    # notification must carry the endpoint secret (one live report: Google sends it only while verifying).
+    webhook_keyset_url: str = WEBHOOK_KEYSET_URL
+    webhook_coalesce_s: float = 60.0
+    webhook_require_authorization: bool = False
 
     @property
     def secrets_file(self) -> Path:
@@ -52,6 +59,15 @@ class Settings:
     @property
     def raw_dir(self) -> Path:
         return self.state_dir / "raw"
+
+    @property
+    def claims_bucket(self) -> str:
+        """Where notify claims its idempotency keys: a bucket without a trigger (tools/cloud_functions.py)."""
+        return f"{self.raw_bucket}-claims"
+
+    @property
+    def claims_dir(self) -> Path:
+        return self.state_dir / "claims"
 
     @property
     def warehouse_file(self) -> Path:
@@ -71,6 +87,8 @@ class Settings:
             "MAX_SLEEP_REFETCHES": str(self.max_sleep_refetches),
             "HEART_RATE_SECONDS": "true" if self.heart_rate_seconds else "false",
             "SECRETS_BACKEND": self.secrets_backend,
+            "WEBHOOK_KEYSET_URL": self.webhook_keyset_url, "WEBHOOK_COALESCE_S": repr(self.webhook_coalesce_s),
+            "WEBHOOK_REQUIRE_AUTHORIZATION": "true" if self.webhook_require_authorization else "false",
         }
         optional = {"OAUTH_BASE_URL": self.oauth_base_url, "GCP_PROJECT": self.gcp_project,
                     "BIGQUERY_EMULATOR_HOST": self.bigquery_endpoint}
@@ -102,6 +120,9 @@ class Settings:
             max_sleep_refetches=_int(env, "MAX_SLEEP_REFETCHES", 6, low=0, high=100),
             heart_rate_seconds=_bool(env, "HEART_RATE_SECONDS", False),
             secrets_backend=_secrets_backend(env, runtime),
+            webhook_keyset_url=(_url(env, "WEBHOOK_KEYSET_URL", WEBHOOK_KEYSET_URL) or "").rstrip("/"),
+            webhook_coalesce_s=_float(env, "WEBHOOK_COALESCE_S", 60.0, low=1.0),
+            webhook_require_authorization=_bool(env, "WEBHOOK_REQUIRE_AUTHORIZATION", False),
         )
 
 

@@ -60,7 +60,7 @@ def coverage_table() -> str:
             lines.append(
                 f"| `{dt.path_id}` / `{dt.filter_id}` / `{dt.json_key}` | {dt.record_type} | {read.method}{window} "
                 f"| {read.max_days} | {read.page_size} | `{read.table}` | {', '.join(read.key)} "
-                f"| {dt.scope.removeprefix(scope)} | {'yes' if read.in_daily_plan else 'opt-in'} |")
+                f"| {dt.scope.removeprefix(scope)} | {'yes' if read.opt_in is None else 'opt-in'} |")
     lines += ["", "Follow-ups: " + "; ".join(f"`{dt.path_id}` → {f.description}" for dt in DATA_TYPES
                                            for f in dt.follow_ups) + ".",
               "", "Account reads: " + ", ".join(f"`{a.name}` → `{a.table.name}`" for a in ACCOUNT_READS) + ".", ""]

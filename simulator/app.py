@@ -28,13 +28,22 @@ from simulator.cohort import Cohort
 from simulator.config import SimConfig
 from simulator.control import Control
 from simulator.errors import (
-    ApiError, Response, account_not_linked, error_response, html_404, invalid_argument, json_response,
-    rate_limited, scope_insufficient, unavailable,
+    ApiError,
+    Response,
+    account_not_linked,
+    error_response,
+    html_404,
+    invalid_argument,
+    json_response,
+    rate_limited,
+    scope_insufficient,
+    unavailable,
 )
 from simulator.fields import apply_mask, parse_mask
-from simulator.generators import OTHER_POINT_TYPES, OTHER_ROLLUP_TYPES
+from simulator.generators import BUILDERS, OTHER_POINT_TYPES, OTHER_ROLLUP_TYPES
 from simulator.oauth import OAuthServer, parse_form
 from simulator.store import DataStore
+from simulator.webhooks import WebhookHub
 
 SCOPE = "https://www.googleapis.com/auth/googlehealth."
 SYSTEM_PARAMS = frozenset({"fields", "prettyPrint", "alt", "quotaUser", "access_token", "$.xgafv", "callback",
@@ -87,8 +96,9 @@ class Simulator:
         self.cohort = Cohort.build(c.users, c.days, c.seed, c.end_date)
         self.control = Control(wall, c.faults)
         self.started = self.control.now()
-        self.store = DataStore(c.seed, self.cohort, self.sleep_processed)
+        self.store = DataStore(c.seed, self.cohort, self.sleep_processed, BUILDERS)
         self.oauth = OAuthServer(self.cohort, self.control, c.client_id, c.client_secret)
+        self.webhooks = WebhookHub(self)  # subscribers, the handshake, signed notifications (webhooks.py)
 
     def sleep_processed(self) -> bool:
         return self.control.now() - self.started >= self.config.sleep_processing_seconds
@@ -107,6 +117,8 @@ class Simulator:
         path = unquote(parts.path)
         query = dict(parse_qsl(parts.query, keep_blank_values=True))
         hdrs = {k.lower(): v for k, v in (headers or {}).items()}
+        if (hooked := self.webhooks.handle(method, path, query, hdrs, body)) is not None:
+            return hooked
         if path.startswith("/_admin/"):
             return self._admin(method, path, body)
         if path == "/o/oauth2/v2/auth" and method == "GET":
@@ -140,8 +152,7 @@ class Simulator:
              pretty: bool) -> Response:
         type_id, name, groups = found
         rpc = "google.devicesandservices.health.v4." + RPC[name]
-        persona = self.cohort.by_label(access.user)
-        assert persona is not None
+        persona = self.cohort.persona(access.user)
         segment = groups["user"]
         if segment not in ("me", persona.health_user_id):
             raise ApiError(403, "PERMISSION_DENIED", "The caller does not have permission")

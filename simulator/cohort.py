@@ -207,6 +207,13 @@ class Cohort:
                 return p
         return None
 
+    def persona(self, label: str) -> Persona:
+        """The participant ``label`` names (an access grant's user always exists)."""
+        found = self.by_label(label)
+        if found is None:
+            raise KeyError(f"no participant {label!r} in the cohort")
+        return found
+
     def by_health_id(self, health_id: str) -> Persona | None:
         for p in self.personas:
             if p.health_user_id == health_id:

@@ -1,8 +1,9 @@
 """The data-point methods: list, reconcile, get, exportExerciseTcx, rollUp, dailyRollUp.
 
-Validation follows discovery 20261030: page sizes 1440/10000 (sleep, exercise 25/25; dailyRollUp 90,
-or 14 for the short-cap types); rollup ranges at most 14 days for heart-rate, total-calories,
-active-minutes and calories-in-heart-rate-zone, 90 otherwise; ``windowSize`` >= 1 s
+Validation follows discovery 20261030: page sizes 1440/10000 (sessions 25/25; dailyRollUp 90, or 14
+for the types its ``pageSize`` description names); rollup ranges at most 14 days for the types the
+``range`` description names, 90 otherwise (both read off the document: ``simulator.discovery``);
+``windowSize`` >= 1 s
 (``INVALID_ROLLUP_WINDOW``); ``dataSourceFamily`` is rejected on ``sleep`` lists; types without a
 DataPoint schema (``total-calories``) cannot be listed. API types the catalogue does not model answer
 with no data. Request bodies are parsed like Google's JSON parser: unknown fields, octal numbers and
@@ -18,19 +19,23 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from fitbit.calls import PAGE_SIZE_MAX
 from fitbit.catalogue import DataType
-from fitbit.catalogue.model import ROLLUP_CAP_LONG_DAYS, ROLLUP_CAP_SHORT_DAYS, SHORT_ROLLUP_TYPES
+from simulator import discovery
 from simulator import query as q
 from simulator.cohort import Persona
 from simulator.errors import ApiError, invalid_argument
 from simulator.filters import parse_filter
 from simulator.generators import GENERATORS, OTHER_ROLLUP_TYPES
 from simulator.rollups import daily_roll_up, roll_up
+from simulator.spec import RollupSpec
 from simulator.store import DataStore, DayData
 from simulator.tcx import export_tcx
 from simulator.timefmt import parse_duration, parse_rfc3339
 
 TCX_TYPE = "application/vnd.garmin.tcx+xml"
+DEFAULT_PAGE = 1440
+SESSION_PAGE = 25
 
 
 @dataclass(frozen=True)
@@ -90,7 +95,8 @@ def list_points(call: Call, reconciled: bool) -> dict[str, Any]:
         page, more = q.page(chunks, offset, size)
         return [q.render(p, dt, s, i, reconciled) for s, i in page], more
 
-    return _paged("dataPoints", items_of, 25 if session else 1440, 25 if session else 10000,
+    return _paged("dataPoints", items_of, SESSION_PAGE if session else DEFAULT_PAGE,
+                  SESSION_PAGE if session else PAGE_SIZE_MAX,
                   call.params.get("pageSize"), call.params.get("pageToken", ""), fingerprint)
 
 
@@ -145,14 +151,25 @@ def parse_body(body: bytes, allowed: set[str]) -> dict[str, Any]:
     return data
 
 
-def _rollup_setup(call: Call, method: str, data: dict[str, Any]) -> tuple[DataType | None, frozenset[int], int]:
+@dataclass(frozen=True)
+class _Rollup:
+    """A rollup request's modelled type (None: an API type the simulator leaves empty) and its limits."""
+
+    data_type: DataType | None
+    spec: RollupSpec | None
+    sources: frozenset[int]
+    max_days: int
+
+
+def _rollup_setup(call: Call, method: str, data: dict[str, Any]) -> _Rollup:
     dt = call.data_type
-    if dt is None or GENERATORS[dt.path_id].rollup is None:
+    spec = GENERATORS[dt.path_id].rollup if dt is not None else None
+    if spec is None:
         if call.path_id in OTHER_ROLLUP_TYPES:
-            return None, frozenset(), 0
+            return _Rollup(None, None, frozenset(), discovery.rollup_max_days(call.path_id))
         raise _unsupported(call.path_id, method)
-    cap = ROLLUP_CAP_SHORT_DAYS if dt.path_id in SHORT_ROLLUP_TYPES else ROLLUP_CAP_LONG_DAYS
-    return dt, q.parse_family(str(data.get("dataSourceFamily", "")), call.persona), cap
+    sources = q.parse_family(str(data.get("dataSourceFamily", "")), call.persona)
+    return _Rollup(dt, spec, sources, discovery.rollup_max_days(call.path_id))
 
 
 def _fingerprint(call: Call, method: str, data: dict[str, Any]) -> dict[str, Any]:
@@ -175,17 +192,18 @@ def rollup(call: Call) -> dict[str, Any]:
         raise invalid_argument("windowSize must be whole seconds (simulator limitation).", "INVALID_ROLLUP_WINDOW")
     if end <= start:
         raise invalid_argument("range.endTime must be after range.startTime.", "INVALID_TIME_RANGE")
-    dt, sources, cap = _rollup_setup(call, "rollUp", data)
-    if dt is not None and end - start > cap * 86400:
-        raise invalid_argument(f"The maximum range for {dt.path_id} is {cap} days.", "INVALID_TIME_RANGE")
+    setup = _rollup_setup(call, "rollUp", data)
+    if setup.data_type is not None and end - start > setup.max_days * 86400:
+        raise invalid_argument(f"The maximum range for {call.path_id} is {setup.max_days} days.", "INVALID_TIME_RANGE")
 
     def items_of(offset: int, size: int) -> tuple[list[dict[str, Any]], bool]:
-        if dt is None:
+        if setup.data_type is None or setup.spec is None:
             return [], False
-        windows = roll_up(call.store, call.persona, dt, start, end, int(window), sources)
+        windows = roll_up(call.store, call.persona, setup.data_type, setup.spec, start, end, int(window),
+                          setup.sources)
         return windows[offset:offset + size], offset + size < len(windows)
 
-    return _paged("rollupDataPoints", items_of, 1440, 10000, data.get("pageSize"),
+    return _paged("rollupDataPoints", items_of, DEFAULT_PAGE, PAGE_SIZE_MAX, data.get("pageSize"),
                   str(data.get("pageToken", "")), _fingerprint(call, "rollUp", data))
 
 
@@ -216,15 +234,16 @@ def daily_rollup(call: Call) -> dict[str, Any]:
     if last < first:
         raise invalid_argument("range.end must not be before range.start.", "INVALID_TIME_RANGE")
     end = last if last > first else first + timedelta(days=1)  # start == end: that one day
-    dt, sources, cap = _rollup_setup(call, "dailyRollUp", data)
-    if dt is not None and (end - first).days > cap:
-        raise invalid_argument(f"The maximum range for {dt.path_id} is {cap} days.", "INVALID_TIME_RANGE")
-    limit = ROLLUP_CAP_SHORT_DAYS if call.path_id in SHORT_ROLLUP_TYPES else ROLLUP_CAP_LONG_DAYS
+    setup = _rollup_setup(call, "dailyRollUp", data)
+    if setup.data_type is not None and (end - first).days > setup.max_days:
+        raise invalid_argument(f"The maximum range for {call.path_id} is {setup.max_days} days.", "INVALID_TIME_RANGE")
+    limit = discovery.daily_rollup_page_max(call.path_id)
 
     def items_of(offset: int, size: int) -> tuple[list[dict[str, Any]], bool]:
-        if dt is None:
+        if setup.data_type is None or setup.spec is None:
             return [], False
-        windows = daily_roll_up(call.store, call.persona, dt, first, end, days, sources)
+        windows = daily_roll_up(call.store, call.persona, setup.data_type, setup.spec, first, end, days,
+                                setup.sources)
         return windows[offset:offset + size], offset + size < len(windows)
 
     return _paged("rollupDataPoints", items_of, limit, limit, data.get("pageSize"),

@@ -15,6 +15,7 @@ from typing import Any
 
 from simulator.frame import LEVELS, ZONES, runs
 from simulator.series import PHONE, TRACKER, Series
+from simulator.spec import Generator, RollupSpec, measure, summed
 from simulator.store import DayData
 
 AZM_ZONES = {2: ("FAT_BURN", 1), 3: ("CARDIO", 2), 4: ("PEAK", 2)}
@@ -56,11 +57,6 @@ def build_floors(dd: DayData) -> Series:
 
 def build_altitude(dd: DayData) -> Series:
     return _minutes(dd, "alt_mm", "gainMillimeters")
-
-
-def measure(series: Series, i: int) -> tuple[int, ...]:
-    """Rollup contributions of record ``i`` (set by each builder as ``series.numbers``)."""
-    return series.measure(i)
 
 
 def build_active_zone_minutes(dd: DayData) -> Series:
@@ -138,3 +134,42 @@ def build_total_calories(dd: DayData) -> Series:
         t = f.start + m * 60
         s.add(t, t + 60, TRACKER, m)
     return s
+
+
+def _azm(tot: tuple[int, ...]) -> dict[str, Any]:
+    return {"sumInFatBurnHeartZone": str(tot[0]), "sumInCardioHeartZone": str(tot[1]),
+            "sumInPeakHeartZone": str(tot[2])}
+
+
+def _active(tot: tuple[int, ...]) -> dict[str, Any]:
+    levels = [{"activityLevel": lv, "activeMinutesSum": str(n)}
+              for lv, n in zip(("LIGHT", "MODERATE", "VIGOROUS"), tot) if n]
+    return {"activeMinutesRollupByActivityLevel": levels} if levels else {}
+
+
+def _zones(tot: tuple[int, ...]) -> dict[str, Any]:
+    zones = [{"heartRateZone": z, "duration": f"{s}s"}
+             for z, s in zip(("LIGHT", "MODERATE", "VIGOROUS", "PEAK"), tot) if s]
+    return {"timeInHeartRateZones": zones} if zones else {}
+
+
+_ZONE_INDEX = {"LIGHT": 0, "MODERATE": 1, "VIGOROUS": 2, "PEAK": 3}
+
+
+def _zone_slot(series: Series, i: int) -> tuple[int, ...]:
+    return (_ZONE_INDEX[zone_of(series, i)],)
+
+
+GENERATORS = (
+    Generator("steps", build_steps, summed("countSum")),
+    Generator("distance", build_distance, summed("millimetersSum")),
+    Generator("floors", build_floors, summed("countSum")),
+    Generator("altitude", build_altitude, summed("gainMillimetersSum")),
+    Generator("total-calories", build_total_calories,
+              RollupSpec("sum", lambda tot: {"kcalSum": round(tot[0] / 1000, 3)}, measure)),
+    Generator("active-zone-minutes", build_active_zone_minutes, RollupSpec("sum", _azm, measure, 3)),
+    Generator("active-minutes", build_active_minutes, RollupSpec("sum", _active, measure, 3)),
+    Generator("sedentary-period", build_sedentary_period,
+              RollupSpec("clip", lambda tot: {"durationSum": f"{tot[0]}s"}, None, 1)),
+    Generator("time-in-heart-rate-zone", build_time_in_heart_rate_zone, RollupSpec("clip", _zones, _zone_slot, 4)),
+)

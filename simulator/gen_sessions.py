@@ -23,6 +23,7 @@ from typing import Any
 from simulator.frame import ZONES
 from simulator.plan import SleepPlan, Workout
 from simulator.series import DERIVED, MANUAL, TRACKER, Series, source_dict, span
+from simulator.spec import Generator
 from simulator.store import DayData
 from simulator.timefmt import duration, rfc3339_micros
 
@@ -210,3 +211,9 @@ def build_exercise(dd: DayData) -> Series:
     for k, wo in enumerate(workouts):
         s.add(wo.start, wo.end, MANUAL if wo.recording == "MANUAL" else TRACKER, k)
     return s.sort()
+
+
+GENERATORS = (
+    Generator("sleep", build_sleep),
+    Generator("exercise", build_exercise),
+)

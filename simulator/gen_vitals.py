@@ -19,6 +19,7 @@ from typing import Any
 
 from simulator.frame import zone_bounds
 from simulator.series import DERIVED, MANUAL, SCALE, TRACKER, HeartSeries, Series
+from simulator.spec import Generator, RollupSpec
 from simulator.store import DayData
 
 
@@ -175,3 +176,26 @@ def build_body_fat(dd: DayData) -> Series:
 def measure_first_number(series: Series, i: int) -> tuple[float, ...]:
     body = series.value(series.src(i), series._ref[i])
     return (float(body.get("weightGrams", body.get("percentage", 0.0))),)
+
+
+def _heart(tot: tuple[Any, ...]) -> dict[str, Any]:
+    return {"beatsPerMinuteMin": float(tot[0]), "beatsPerMinuteAvg": round(tot[1], 2),
+            "beatsPerMinuteMax": float(tot[2])}
+
+
+GENERATORS = (
+    Generator("heart-rate", build_heart_rate, RollupSpec("heart", _heart)),
+    Generator("daily-resting-heart-rate", build_daily_resting_heart_rate),
+    Generator("daily-heart-rate-zones", build_daily_heart_rate_zones),
+    Generator("heart-rate-variability", build_heart_rate_variability),
+    Generator("daily-heart-rate-variability", build_daily_heart_rate_variability),
+    Generator("oxygen-saturation", build_oxygen_saturation),
+    Generator("daily-oxygen-saturation", build_daily_oxygen_saturation),
+    Generator("daily-respiratory-rate", build_daily_respiratory_rate),
+    Generator("daily-sleep-temperature-derivations", build_daily_sleep_temperature_derivations),
+    Generator("daily-vo2-max", build_daily_vo2_max),
+    Generator("weight", build_weight, occasional=True,
+              rollup=RollupSpec("mean", lambda tot: {"weightGramsAvg": round(tot[0], 2)}, measure_first_number)),
+    Generator("body-fat", build_body_fat, occasional=True,
+              rollup=RollupSpec("mean", lambda tot: {"bodyFatPercentageAvg": round(tot[0], 2)}, measure_first_number)),
+)

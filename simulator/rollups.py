@@ -25,9 +25,9 @@ from typing import Any
 
 from fitbit.catalogue import DataType
 from simulator.cohort import Persona
-from simulator.generators import GENERATORS, RollupSpec
 from simulator.heart import HeartSeconds
 from simulator.series import Series
+from simulator.spec import RollupSpec
 from simulator.store import DataStore
 from simulator.timefmt import civil_dict, naive_midnight, rfc3339
 
@@ -82,15 +82,14 @@ def _value(spec: RollupSpec, slot: list[Any]) -> dict[str, Any]:
     return spec.render(tuple(slot[: spec.fields]))
 
 
-def _aggregate(store: DataStore, p: Persona, dt: DataType, start: int, end: int, sources: frozenset[int],
-               bucket_of: BucketOf, bounds_of: BoundsOf, day_key: Callable[[date], int] | None = None) -> Acc:
+def _aggregate(store: DataStore, p: Persona, dt: DataType, spec: RollupSpec, start: int, end: int,
+               sources: frozenset[int], bucket_of: BucketOf, bounds_of: BoundsOf,
+               day_key: Callable[[date], int] | None = None) -> Acc:
     """Accumulate reconciled records of [start, end) into buckets.
 
     UTC windows key records by ``bucket_of(instant)``; civil-day windows (``day_key`` given) key a whole
     day's series at once, since every record of a day's series belongs to that civil day.
     """
-    spec = GENERATORS[dt.path_id].rollup
-    assert spec is not None
     acc: Acc = {}
     wearable = bool(sources & {0, 4})
     for day in store.cohort.days:
@@ -152,11 +151,9 @@ def _heart_into(acc: Acc, heart: HeartSeconds, start: int, end: int, bucket_of: 
                     _heart(acc, bucket_of(ts), v, v, v, 1)
 
 
-def roll_up(store: DataStore, p: Persona, dt: DataType, start: int, end: int, window: int,
+def roll_up(store: DataStore, p: Persona, dt: DataType, spec: RollupSpec, start: int, end: int, window: int,
             sources: frozenset[int]) -> list[dict[str, Any]]:
     """RollupDataPoints for UTC windows of ``window`` seconds over [start, end), newest first."""
-    spec = GENERATORS[dt.path_id].rollup
-    assert spec is not None
 
     def bucket_of(t: int) -> int:
         return (t - start) // window
@@ -164,7 +161,7 @@ def roll_up(store: DataStore, p: Persona, dt: DataType, start: int, end: int, wi
     def bounds_of(k: int) -> tuple[int, int]:
         return start + k * window, min(end, start + (k + 1) * window)
 
-    acc = _aggregate(store, p, dt, start, end, sources, bucket_of, bounds_of)
+    acc = _aggregate(store, p, dt, spec, start, end, sources, bucket_of, bounds_of)
     out = []
     for key in sorted(acc, reverse=True):
         w0, w1 = bounds_of(key)
@@ -172,11 +169,9 @@ def roll_up(store: DataStore, p: Persona, dt: DataType, start: int, end: int, wi
     return out
 
 
-def daily_roll_up(store: DataStore, p: Persona, dt: DataType, first: date, end: date, window_days: int,
-                  sources: frozenset[int]) -> list[dict[str, Any]]:
+def daily_roll_up(store: DataStore, p: Persona, dt: DataType, spec: RollupSpec, first: date, end: date,
+                  window_days: int, sources: frozenset[int]) -> list[dict[str, Any]]:
     """DailyRollupDataPoints for civil windows [first, end) of ``window_days`` days, newest first."""
-    spec = GENERATORS[dt.path_id].rollup
-    assert spec is not None
     n_windows = -(-(end - first).days // window_days)
     windows = [(first + timedelta(days=k * window_days), min(end, first + timedelta(days=(k + 1) * window_days)))
                for k in range(n_windows)]
@@ -190,7 +185,7 @@ def daily_roll_up(store: DataStore, p: Persona, dt: DataType, first: date, end: 
         w0, w1 = windows[k]
         return p.day_start(w0), p.day_start(w1)
 
-    acc = _aggregate(store, p, dt, start_i, end_i, sources, bucket_of, bounds_of,
+    acc = _aggregate(store, p, dt, spec, start_i, end_i, sources, bucket_of, bounds_of,
                      lambda day: (day - first).days // window_days)
     out = []
     for key in sorted(acc, reverse=True):

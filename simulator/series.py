@@ -94,7 +94,9 @@ class Series:
         return bisect_left(self._t0, epoch)
 
     def measure(self, i: int) -> tuple[int, ...]:
-        assert self.numbers is not None
+        """The numbers rollups add up for record ``i`` (only series whose builder set ``numbers``)."""
+        if self.numbers is None:
+            raise TypeError(f"a {self.record_type} series of {self.day} has no rollup numbers")
         return self.numbers(self._src[i], self._ref[i])
 
     def point_id(self, i: int) -> str | None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import random
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -32,11 +32,18 @@ class Night:
     deep_rmssd: float | None
 
 
+Builder = Callable[["DayData"], Series]
+
+
 class DataStore:
-    def __init__(self, seed: int, cohort: Cohort, sleep_processed: Callable[[], bool]) -> None:
+    """The cohort's data, built on demand; ``builders`` make a participant-day series per type path id."""
+
+    def __init__(self, seed: int, cohort: Cohort, sleep_processed: Callable[[], bool],
+                 builders: Mapping[str, Builder]) -> None:
         self.seed = seed
         self.cohort = cohort
         self.sleep_processed = sleep_processed
+        self._builders = builders
         self._lock = threading.RLock()
         self._cache: dict[tuple[Any, ...], Any] = {}
         self._clocks = {p.number: LocalClock(p) for p in cohort.personas}
@@ -75,10 +82,7 @@ class DataStore:
         return self._get(("night", p.number, day), lambda: _night(self.seed, p, day, plan.main_sleep))
 
     def series(self, p: Persona, path_id: str, day: date) -> Series:
-        from simulator.generators import GENERATORS
-
-        return self._get(("series", p.number, path_id, day),
-                         lambda: GENERATORS[path_id].build(DayData(self, p, day)))
+        return self._get(("series", p.number, path_id, day), lambda: self._builders[path_id](DayData(self, p, day)))
 
     def window_days(self, p: Persona) -> tuple[date, ...]:
         return self.cohort.days

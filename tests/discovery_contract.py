@@ -1,7 +1,7 @@
 """The Google Health API contract, read from the discovery document, for tests to check against.
 
-The document (``health.v4.json``) ships inside google-api-python-client's discovery cache; it is
-found through the installed package, never a hard-coded path. Two tools:
+The document (``health.v4.json``) ships inside google-api-python-client's discovery cache; the
+simulator's reader (``simulator.discovery``) finds it through the installed package. Two tools:
 
 - ``validate(instance, "ListDataPointsResponse")`` -> list of violations: unknown fields, wrong JSON
   types, int64 not sent as a string, enum values outside the schema, malformed ``google-datetime``
@@ -13,13 +13,13 @@ found through the installed package, never a hard-coded path. Two tools:
 
 from __future__ import annotations
 
-import importlib.resources
-import json
 import re
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
+
+from simulator.discovery import document, schemas
 
 _DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$")
 _DURATION = re.compile(r"^-?\d+(\.\d{1,9})?s$")
@@ -32,15 +32,7 @@ class ContractError(AssertionError):
     """A response or request that the discovery contract does not allow."""
 
 
-@cache
-def discovery() -> dict[str, Any]:
-    """The bundled ``health.v4.json`` discovery document."""
-    documents = importlib.resources.files("googleapiclient") / "discovery_cache" / "documents"
-    return json.loads((documents / "health.v4.json").read_text(encoding="utf-8"))
-
-
-def schemas() -> dict[str, Any]:
-    return discovery()["schemas"]
+discovery = document  # the bundled health.v4.json, loaded once by the simulator's reader
 
 
 def _type_errors(value: Any, spec: dict[str, Any], where: str) -> list[str]:

@@ -6,8 +6,9 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import NamedTuple
 
+from fitbit.calls import daily_roll_up_call
 from fitbit.catalogue import DATA_TYPES
-from fitbit.client import HealthClient, daily_roll_up_call
+from fitbit.client import HealthClient
 
 
 class SummedColumn(NamedTuple):

@@ -8,7 +8,10 @@ What it does: listens on ``http://127.0.0.1:<ephemeral port>/``, opens the conse
 forced consent, exactly the scopes the catalogue needs), checks the returned ``state``, exchanges the
 code with its PKCE verifier, refreshes once (proving the refresh token works), reads ``users.getIdentity``
 (healthUserId; also surfaces ACCOUNT_NOT_LINKED early) and ``users.getSettings`` (time zone), then stores
-the grant under ``participant-<id>``. Other participants' grants are left untouched.
+the grant under ``participant-<id>``. Other participants' grants are left untouched. Then it rewrites the
+webhook participant index (healthUserId → participant, no token: what the notify function reads) and, when
+the deployment has a webhook subscriber (``--webhooks-project-number``), creates the participant's
+subscription for the catalogue's webhook types (``tools/webhook_subscriptions.py``).
 
 It warns when the grant is time-limited (``refresh_token_expires_in``: the OAuth app is in "Testing",
 refresh tokens die after 7 days) and when some requested scopes were not granted. It never prints a token.
@@ -55,6 +58,7 @@ from helper.secrets import (
     save_grant,
     save_oauth_client,
 )
+from tools.webhook_subscriptions import Subscriptions, cloud_platform_client, enrol_webhooks
 
 _PAGE = "<!doctype html><title>Fitbit pipeline</title><p>{}</p>"
 
@@ -143,6 +147,7 @@ def run_authorise(
     timeout_s: float = 300.0,
     err: TextIO = sys.stderr,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    webhooks: Subscriptions | None = None,
 ) -> ParticipantGrant:
     """Run the consent flow for one participant and store the grant.
 
@@ -157,6 +162,7 @@ def run_authorise(
         timeout_s: how long to wait for the redirect.
         err: where warnings go.
         now: clock for ``granted_at``.
+        webhooks: the deployment's webhook subscriber; the participant is subscribed when given.
 
     Returns:
         The stored grant.
@@ -187,6 +193,9 @@ def run_authorise(
     stored = ParticipantGrant(participant_id, tokens.refresh_token, grant.scopes or scopes, health_user_id,
                               zone if isinstance(zone, str) and zone else None, granted_at, expires_at)
     save_grant(store, stored)
+    subscribed = enrol_webhooks(store, webhooks, participant_id, health_user_id)
+    if subscribed is not None:
+        print(f"webhook subscription of {participant_id}: {subscribed}", file=err)
     _warn(err, participant_id, scopes, grant.scopes, expires_at)
     _warn_shared_account(err, store, stored)
     return stored
@@ -243,6 +252,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--client-secret", help="OAuth client secret (prefer the store: argv is visible to ps)")
     parser.add_argument("--no-browser", action="store_true", help="print the consent URL instead of opening it")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds to wait for consent")
+    parser.add_argument("--webhooks-project-number", help="also subscribe the participant to webhooks, on the "
+                        "subscriber of this Cloud project NUMBER (Application Default Credentials)")
+    parser.add_argument("--webhooks-subscriber-id", default="fitbit-pipeline", help="default %(default)s")
     return parser
 
 
@@ -278,10 +290,14 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO = sys.stdout, err: Te
 
     try:
         config, save_client = _client_config(args, store)
+        webhooks = None
+        if args.webhooks_project_number:
+            webhooks = Subscriptions(cloud_platform_client(args.base_url), args.webhooks_project_number,
+                                     args.webhooks_subscriber_id)
         grant = run_authorise(
             args.participant, store=store, client_config=config, open_browser=show,
             api_base_url=args.base_url or DEFAULT_BASE_URL, login_hint=args.login_hint, session=session,
-            timeout_s=args.timeout, err=err,
+            timeout_s=args.timeout, err=err, webhooks=webhooks,
         )
         if save_client:
             save_oauth_client(store, config)

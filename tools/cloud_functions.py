@@ -14,14 +14,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-# What triggers a function, and how Eventarc delivers it (Google Cloud docs, checked 2026-11-30):
+# What triggers a function, and how it is delivered (Google Cloud docs, checked 2026-11-30):
 # - "units-topic": messagePublished events of the units topic (an Eventarc Pub/Sub trigger);
 # - "raw-bucket": object-finalized events of the raw bucket (a direct Cloud Storage event, for which the
-#   trigger identity also needs roles/eventarc.eventReceiver).
-Trigger = Literal["units-topic", "raw-bucket"]
+#   trigger identity also needs roles/eventarc.eventReceiver);
+# - "http": plain HTTPS requests from outside Google Cloud (the Google Health API's webhook POSTs). No
+#   Eventarc trigger, so no trigger identity, no trigger subscription and no delivery policy: the caller
+#   retries (Google, for up to 7 days). It must be reachable without a Google identity: the request's
+#   signature and the endpoint secret are its authentication (see docs/deploy.md).
+Trigger = Literal["units-topic", "raw-bucket", "http"]
 # What a grant is on, resolved against the deployment's names by tools.provisioning.plan.
-GrantTarget = Literal["project", "units-topic", "raw-bucket", "staging-bucket", "dataset", "pipeline-secrets"]
+GrantTarget = Literal["project", "units-topic", "raw-bucket", "staging-bucket", "claims-bucket", "dataset",
+                      "pipeline-secrets", "webhook-secrets"]
 DIRECT_EVENT_TRIGGERS: frozenset[Trigger] = frozenset({"raw-bucket"})
+EVENT_TRIGGERS: frozenset[Trigger] = frozenset({"units-topic", "raw-bucket"})
 
 
 @dataclass(frozen=True)
@@ -66,6 +72,16 @@ class CloudFunction:
     def target(self) -> str:
         return self.name
 
+    @property
+    def event_driven(self) -> bool:
+        """Delivered by Eventarc (a trigger identity and subscription), as opposed to called over HTTP."""
+        return self.trigger in EVENT_TRIGGERS
+
+    @property
+    def signature_type(self) -> str:
+        """functions-framework's ``--signature-type``: ``cloudevent`` for Eventarc, ``http`` otherwise."""
+        return "cloudevent" if self.event_driven else "http"
+
 
 # helper/compose imports the warehouse module (hence sqlglot) and the secrets module at import time, so
 # both functions need those; BigQuery and Secret Manager clients are only built by the one that uses them.
@@ -108,6 +124,27 @@ FUNCTIONS: tuple[CloudFunction, ...] = (
                   "runs the load and MERGE jobs (jobs belong to the project, not the dataset)"),
             Grant("roles/pubsub.publisher", "units-topic",
                   "publishes follow-ups: next pages, TCX exports, sleep re-reads"),
+        ),
+    ),
+    # helper/compose is shared, so notify pins what the other two need to import it (sqlglot: the warehouse
+    # module); cryptography verifies the webhook signatures. It never builds a BigQuery client.
+    CloudFunction(
+        "notify",
+        purpose="one Google Health webhook POST → 204 and the re-read units for the changed days",
+        trigger="http",
+        requires=("cryptography", "functions-framework", "google-auth", "google-cloud-pubsub",
+                  "google-cloud-secret-manager", "google-cloud-storage", "requests", "sqlglot"),
+        runtime_imports=("google.cloud.pubsub_v1", "google.cloud.secretmanager", "google.cloud.storage"),
+        grants=(
+            Grant("roles/pubsub.publisher", "units-topic", "publishes the re-read units of the changed days"),
+            Grant("roles/storage.objectCreator", "claims-bucket",
+                  "claims one idempotency key per participant × type × day × window (create-only: a second "
+                  "create of a key fails, which is the deduplication)"),
+            Grant("roles/storage.objectCreator", "raw-bucket",
+                  "records a notification for an unknown healthUserId as an error object (create-only)"),
+            Grant("roles/secretmanager.secretAccessor", "webhook-secrets",
+                  "reads the endpoint secret and the healthUserId → participant index; a name condition "
+                  "keeps it off the refresh tokens and the OAuth client"),
         ),
     ),
 )

@@ -43,7 +43,8 @@ from tools.emulators import Stack, free_port  # noqa: E402
 from tools.served_archive import ServedArchive, clean_env  # noqa: E402
 
 FUNCTIONS = {  # name -> (target, source, signature type): the declared functions, then the Eventarc stand-in
-    **{f.name: (f.target, ROOT / "functions" / f.name / "main.py", "cloudevent") for f in cloud_functions.FUNCTIONS},
+    **{f.name: (f.target, ROOT / "functions" / f.name / "main.py", f.signature_type)
+       for f in cloud_functions.FUNCTIONS},
     "relay": ("relay", ROOT / "tools/relay.py", "http"),
 }
 NOTIFY_TOPIC, DEAD_LETTER_TOPIC = "gcs-events", "dead-letter"
@@ -100,7 +101,7 @@ class GcpPipeline:
         from google.cloud import pubsub_v1
 
         self.stack.ensure_topics([self.units_topic, NOTIFY_TOPIC, DEAD_LETTER_TOPIC])
-        self.stack.ensure_buckets([self.raw_bucket, self.raw_bucket + "-staging"])
+        self.stack.ensure_buckets([self.raw_bucket, self.raw_bucket + "-staging", self.raw_bucket + "-claims"])
         with self.stack.client_env():
             self._clients["publisher"] = pubsub_v1.PublisherClient()
             self._clients["subscriber"] = pubsub_v1.SubscriberClient()
@@ -110,17 +111,22 @@ class GcpPipeline:
             self._subscribe(Route(topic, f"{topic}-tap", ""))
 
     def start(self, *, units_attempts: int = 100, storage_attempts: int = 10) -> None:
-        """The three functions, then their push subscriptions (``prepare`` first if it has not run)."""
+        """The functions and the relay, then the push subscriptions of the event-driven ones (``prepare``
+        first if it has not run). An HTTP function (notify) is called directly: ``url_of``."""
         if "publisher" not in self._clients:
             self.prepare()
         topics = {"units-topic": (self.units_topic, units_attempts), "raw-bucket": (NOTIFY_TOPIC, storage_attempts)}
         self.routes = [Route(topics[f.trigger][0], self.subscription_of(f.name), f.name, topics[f.trigger][1])
-                       for f in cloud_functions.FUNCTIONS]
+                       for f in cloud_functions.FUNCTIONS if f.event_driven]
         self.ports = {name: free_port() for name in FUNCTIONS}
         for name in FUNCTIONS:
             self.serve(name)
         for route in self.routes:
             self._subscribe(route)
+
+    def url_of(self, function: str) -> str:
+        """Where a started function listens (an HTTP function's public URL, on Google Cloud)."""
+        return f"http://127.0.0.1:{self.ports[function]}/"
 
     def subscription_of(self, function: str) -> str:
         """The push subscription that delivers ``function``'s trigger (Eventarc's, on Google Cloud)."""

@@ -56,7 +56,7 @@ class ServedArchive:
     def command(self, port: int, host: str = "127.0.0.1") -> list[str]:
         """The command that serves the function on ``host:port`` (run it with ``cwd=self.source``)."""
         return [str(self.python), "-I", "-m", "functions_framework", "--target", self.function.target,
-                "--signature-type", "cloudevent", "--source", str(self.source / "main.py"),
+                "--signature-type", self.function.signature_type, "--source", str(self.source / "main.py"),
                 "--host", host, "--port", str(port)]
 
     def run(self, code: str, env: Mapping[str, str] | None = None,

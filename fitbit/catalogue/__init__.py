@@ -1,45 +1,50 @@
-"""The data-type catalogue: the single source every other part of the project derives from.
+"""The catalogue: the single source every other part of the project derives from.
 
-Public surface: ``DATA_TYPES`` (one entry per Google Health data type), ``ACCOUNT_READS``
-(settings, paired devices), ``by_path_id``, ``table_spec`` (the full warehouse table of a read),
-``all_tables`` (every table the warehouse holds, for the DDL generator) and ``required_scopes``
-(exactly what the authorise script asks for).
+Public surface: ``DATA_TYPES`` (one entry per Google Health data type), ``ACCOUNT_READS`` (settings,
+paired devices), ``DETAILS`` (per-data-point exports follow-ups ask for), ``unit_kind`` (what a work unit
+names: how it is fetched, stored, parsed and followed up), ``by_path_id``, ``read_for``, ``table_spec``
+(the full warehouse table of a read), ``all_tables`` (every table the warehouse holds, for the DDL
+generator), ``table_named`` and ``required_scopes`` (exactly what the authorise script asks for).
 """
 
 from __future__ import annotations
 
 from functools import cache
 
-from fitbit.catalogue.account import (
-    ACCOUNT_READS,
-    DEVICES_TABLE,
-    PROCESSING_LOG_TABLE,
-    SETTINGS_TABLE,
-    TCX_TABLE,
-    AccountRead,
-)
-from fitbit.catalogue.common import LINEAGE, common_columns
+from fitbit.catalogue.account import ACCOUNT_READS
+from fitbit.catalogue.columns import Column, ValueColumn
+from fitbit.catalogue.details import DETAILS
 from fitbit.catalogue.entries import DATA_TYPES
-from fitbit.catalogue.model import Column, DataType, FollowUp, Read, TableSpec
+from fitbit.catalogue.followups import FollowUp, LoadedPage, RereadPolicy
+from fitbit.catalogue.kinds import AccountRead, Detail, TypeRead, UnitKind
+from fitbit.catalogue.log import PROCESSING_LOG_TABLE
+from fitbit.catalogue.model import DataType, Read, TableSpec
 
 __all__ = [
     "ACCOUNT_READS",
-    "PROCESSING_LOG_TABLE",
-    "TCX_TABLE",
     "DATA_TYPES",
+    "DETAILS",
+    "PROCESSING_LOG_TABLE",
     "AccountRead",
     "Column",
     "DataType",
+    "Detail",
     "FollowUp",
+    "LoadedPage",
     "Read",
+    "RereadPolicy",
     "TableSpec",
-    "account_read",
+    "TypeRead",
+    "UnitKind",
+    "ValueColumn",
     "all_tables",
     "by_path_id",
     "read_for",
     "required_scopes",
     "table_named",
     "table_spec",
+    "unit_kind",
+    "unit_kinds",
 ]
 
 
@@ -47,10 +52,9 @@ __all__ = [
 def _index() -> dict[str, DataType]:
     index: dict[str, DataType] = {}
     for dt in DATA_TYPES:
-        for spelling in (dt.path_id,):
-            if spelling in index:
-                raise ValueError(f"data type {spelling} declared twice")
-            index[spelling] = dt
+        if dt.path_id in index:
+            raise ValueError(f"data type {dt.path_id} declared twice")
+        index[dt.path_id] = dt
     return index
 
 
@@ -59,13 +63,6 @@ def by_path_id(path_id: str) -> DataType:
         return _index()[path_id]
     except KeyError:
         raise KeyError(f"unknown data type {path_id!r}; known: {sorted(_index())}") from None
-
-
-def account_read(name: str) -> AccountRead:
-    for read in ACCOUNT_READS:
-        if read.name == name:
-            return read
-    raise KeyError(f"unknown account read {name!r}")
 
 
 def read_for(path_id: str, method: str) -> Read:
@@ -77,21 +74,43 @@ def read_for(path_id: str, method: str) -> Read:
 
 
 @cache
+def unit_kinds() -> dict[tuple[str, str], UnitKind]:
+    """Every unit kind by ``(data_type, method)``: each data type's reads, the account reads, the details."""
+    kinds: list[UnitKind] = [TypeRead(dt, read) for dt in DATA_TYPES for read in dt.reads]
+    kinds += [*ACCOUNT_READS, *DETAILS]
+    index: dict[tuple[str, str], UnitKind] = {}
+    names: dict[str, str] = {}
+    for kind in kinds:
+        owner = names.setdefault(kind.name, type(kind).__name__)
+        if owner != type(kind).__name__ or (kind.name, kind.method) in index:
+            raise ValueError(f"unit kind {kind.name} / {kind.method} declared twice")
+        index[(kind.name, kind.method)] = kind
+    return index
+
+
+def unit_kind(data_type: str, method: str) -> UnitKind:
+    """The kind of work a unit names.
+
+    Raises:
+        KeyError: the name is unknown, or known without that method (the message says which).
+    """
+    kind = unit_kinds().get((data_type, method))
+    if kind is not None:
+        return kind
+    methods = sorted(m for name, m in unit_kinds() if name == data_type)
+    if not methods:
+        raise KeyError(f"unknown data type {data_type!r}")
+    raise KeyError(f"the catalogue does not read {data_type} with {method!r}; it reads it with {methods}")
+
+
+@cache
 def table_spec(path_id: str, method: str) -> TableSpec:
-    dt = by_path_id(path_id)
-    read = read_for(path_id, method)
-    return TableSpec(
-        name=read.table,
-        description=read.description,
-        columns=(*common_columns(dt, read), *read.columns, *LINEAGE),
-        key=read.key,
-    )
+    return unit_kind(path_id, method).table
 
 
 @cache
 def all_tables() -> tuple[TableSpec, ...]:
-    tables = [table_spec(dt.path_id, r.method) for dt in DATA_TYPES for r in dt.reads]
-    tables += [SETTINGS_TABLE, DEVICES_TABLE, TCX_TABLE, PROCESSING_LOG_TABLE]
+    tables = [kind.table for kind in unit_kinds().values()] + [PROCESSING_LOG_TABLE]
     names = [t.name for t in tables]
     duplicated = {n for n in names if names.count(n) > 1}
     if duplicated:
@@ -114,7 +133,6 @@ def table_named(name: str) -> TableSpec:
 
 def required_scopes() -> tuple[str, ...]:
     """Exactly the OAuth scopes the catalogue needs, sorted (the authorise script asks for these)."""
-    scopes = {dt.scope for dt in DATA_TYPES}
-    scopes |= {f.scope for dt in DATA_TYPES for f in dt.follow_ups if f.scope}
-    scopes |= {a.scope for a in ACCOUNT_READS}
+    scopes = {kind.scope for kind in unit_kinds().values()}
+    scopes |= {f.scope for kind in unit_kinds().values() for f in kind.follow_ups if f.scope}
     return tuple(sorted(scopes))

@@ -8,83 +8,73 @@ buckets without an offset; their civil time is derived from the account's IANA z
 ``offset_source`` says so.
 
 The partition field is the civil date for everything: it is what every analysis groups by, and it is
-present on every table.
+present on every table. ``LINEAGE`` closes every parsed table; the parser fills all of it but
+``loaded_at``, which transform_load stamps when it stages the rows.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from fitbit.catalogue.columns import Column
 
-from fitbit.catalogue.model import Column
+C = Column
 
-if TYPE_CHECKING:
-    from fitbit.catalogue.model import DataType, Read
-
-
-def _c(name: str, type_: str, description: str) -> Column:
-    # path is unused for common columns: the parser fills them from the envelope, not the value.
-    return Column(name=name, type=type_, path="unused", description=description)  # type: ignore[arg-type]
-
-
-PARTICIPANT = _c("participant_id", "STRING", "Study participant id (the enrolment id, not the Google account)")
-CIVIL_DATE = _c("civil_date", "DATE", "The participant's local calendar day the row belongs to (partition field)")
+PARTICIPANT = C("participant_id", "STRING", "Study participant id (the enrolment id, not the Google account)")
+CIVIL_DATE = C("civil_date", "DATE", "The participant's local calendar day the row belongs to (partition field)")
 
 INTERVAL_TIME = (
-    _c("start_time", "TIMESTAMP", "Interval start, physical UTC instant"),
-    _c("end_time", "TIMESTAMP", "Interval end (exclusive), physical UTC instant"),
-    _c("start_utc_offset_s", "INT64", "User's UTC offset at the start, seconds"),
-    _c("end_utc_offset_s", "INT64", "User's UTC offset at the end, seconds"),
-    _c("civil_start_time", "DATETIME", "Interval start on the user's wall clock"),
-    _c("civil_end_time", "DATETIME", "Interval end on the user's wall clock"),
+    C("start_time", "TIMESTAMP", "Interval start, physical UTC instant"),
+    C("end_time", "TIMESTAMP", "Interval end (exclusive), physical UTC instant"),
+    C("start_utc_offset_s", "INT64", "User's UTC offset at the start, seconds"),
+    C("end_utc_offset_s", "INT64", "User's UTC offset at the end, seconds"),
+    C("civil_start_time", "DATETIME", "Interval start on the user's wall clock"),
+    C("civil_end_time", "DATETIME", "Interval end on the user's wall clock"),
 )
 SAMPLE_TIME = (
-    _c("sample_time", "TIMESTAMP", "Sample instant, physical UTC"),
-    _c("utc_offset_s", "INT64", "User's UTC offset at the sample, seconds"),
-    _c("civil_time", "DATETIME", "Sample time on the user's wall clock"),
+    C("sample_time", "TIMESTAMP", "Sample instant, physical UTC"),
+    C("utc_offset_s", "INT64", "User's UTC offset at the sample, seconds"),
+    C("civil_time", "DATETIME", "Sample time on the user's wall clock"),
 )
 ROLLUP_TIME = (
-    _c("start_time", "TIMESTAMP", "Rollup window start, physical UTC instant"),
-    _c("end_time", "TIMESTAMP", "Rollup window end (exclusive), physical UTC instant"),
-    _c("utc_offset_s", "INT64", "UTC offset at the window start from the account time zone, seconds"),
-    _c("civil_start_time", "DATETIME", "Window start on the user's wall clock (derived from the account time zone)"),
-    _c("offset_source", "STRING", "Where the offset came from: 'account_time_zone' (rollUp windows carry none)"),
+    C("start_time", "TIMESTAMP", "Rollup window start, physical UTC instant"),
+    C("end_time", "TIMESTAMP", "Rollup window end (exclusive), physical UTC instant"),
+    C("utc_offset_s", "INT64", "UTC offset at the window start from the account time zone, seconds"),
+    C("civil_start_time", "DATETIME", "Window start on the user's wall clock (derived from the account time zone)"),
+    C("offset_source", "STRING", "Where the offset came from: 'account_time_zone' (rollUp windows carry none)"),
 )
 SOURCE = (
-    _c("source_key", "STRING", "Stable hash of the data source (device + platform + application); part of raw keys"),
-    _c("source_platform", "STRING", "dataSource.platform, e.g. FITBIT, HEALTH_CONNECT"),
-    _c("source_recording_method", "STRING", "dataSource.recordingMethod, e.g. PASSIVELY_MEASURED, MANUAL"),
-    _c("source_device", "STRING", "dataSource.device.displayName"),
-    _c("source_form_factor", "STRING", "dataSource.device.formFactor, e.g. WATCH, PHONE"),
-    _c("source_application", "STRING", "dataSource.application.packageName or client id"),
+    C("source_key", "STRING", "Stable hash of the data source (device + platform + application); part of raw keys"),
+    C("source_platform", "STRING", "dataSource.platform, e.g. FITBIT, HEALTH_CONNECT"),
+    C("source_recording_method", "STRING", "dataSource.recordingMethod, e.g. PASSIVELY_MEASURED, MANUAL"),
+    C("source_device", "STRING", "dataSource.device.displayName"),
+    C("source_form_factor", "STRING", "dataSource.device.formFactor, e.g. WATCH, PHONE"),
+    C("source_application", "STRING", "dataSource.application.packageName or client id"),
 )
-DATA_POINT_NAME = _c("data_point_name", "STRING", "API resource name of an identifiable point (sleep, exercise)")
+DATA_POINT_NAME = C("data_point_name", "STRING", "API resource name of an identifiable point (sleep, exercise)")
 LINEAGE = (
-    _c("raw_object", "STRING", "Raw-store object this row was parsed from"),
-    _c("parser_version", "STRING", "Version of the parser that produced the row"),
-    _c("fetched_at", "TIMESTAMP", "When extract fetched the page; newer fetches win on reload"),
-    _c("loaded_at", "TIMESTAMP", "When the row was merged into the table"),
+    C("raw_object", "STRING", "Raw-store object this row was parsed from"),
+    C("parser_version", "STRING", "Version of the parser that produced the row"),
+    C("fetched_at", "TIMESTAMP", "When extract fetched the page; newer fetches win on reload"),
+    C("loaded_at", "TIMESTAMP", "When the row was merged into the table"),
 )
+# The lineage the parser writes; ``loaded_at`` is stamped by transform_load.
+PARSED_LINEAGE = tuple(c.name for c in LINEAGE if c.name != "loaded_at")
 
 
-def time_columns(data_type: DataType, read: Read) -> tuple[Column, ...]:
-    if read.method == "dailyRollUp" or data_type.record_type == "daily":
+def time_columns(record_type: str, method: str) -> tuple[Column, ...]:
+    if method == "dailyRollUp" or record_type == "daily":
         return ()
-    if read.method == "rollUp":
+    if method == "rollUp":
         return ROLLUP_TIME
-    if data_type.record_type == "sample":
+    if record_type == "sample":
         return SAMPLE_TIME
     return INTERVAL_TIME
 
 
-def common_columns(data_type: DataType, read: Read) -> tuple[Column, ...]:
-    """All non-value columns of a read's table, in table order (value columns follow them)."""
-    cols: list[Column] = [PARTICIPANT, CIVIL_DATE, *time_columns(data_type, read)]
-    if data_type.identifiable and read.method in ("list", "reconcile"):
+def common_columns(record_type: str, method: str, *, identifiable: bool, with_source: bool) -> tuple[Column, ...]:
+    """All non-value columns that lead a read's table, in table order (value columns, then lineage, follow)."""
+    cols: list[Column] = [PARTICIPANT, CIVIL_DATE, *time_columns(record_type, method)]
+    if identifiable and method in ("list", "reconcile"):
         cols.append(DATA_POINT_NAME)
-    if read.with_source:
+    if with_source:
         cols.extend(SOURCE)
     return tuple(cols)
-
-
-def common_column_names(data_type: DataType, read: Read) -> tuple[str, ...]:
-    return tuple(c.name for c in common_columns(data_type, read)) + tuple(c.name for c in LINEAGE)

@@ -1,4 +1,5 @@
-"""The data types this pipeline reads: one entry each. Adding a type touches only this file.
+"""The data types this pipeline reads: one entry each. Adding a type touches this file (and the simulator
+gets a generator for it).
 
 Read choices and why (request budget: at most 30 API requests per participant-day in the daily run):
 - Interval and daily vitals are read with ``reconcile``: the de-duplicated stream the app shows, so
@@ -14,23 +15,21 @@ Facts from discovery revision 20261030 and ../shared/docs/google-health-api.md, 
 
 from __future__ import annotations
 
+from fitbit.calls import PAGE_SIZE_MAX
+from fitbit.catalogue.columns import ValueColumn, value_column
+from fitbit.catalogue.details import EXERCISE_TCX
+from fitbit.catalogue.followups import ExportDetail, RereadUntil
 from fitbit.catalogue.model import (
-    PAGE_SIZE_MAX,
-    SCOPE_PREFIX,
+    ACTIVITY,
+    HEALTH_METRICS,
+    ROLLUP_CAP_SHORT_DAYS,
     SESSION_PAGE_SIZE,
-    Column,
+    SLEEP,
     DataType,
-    FollowUp,
     Read,
 )
 
-ACTIVITY = SCOPE_PREFIX + "activity_and_fitness.readonly"
-HEALTH_METRICS = SCOPE_PREFIX + "health_metrics_and_measurements.readonly"
-SLEEP = SCOPE_PREFIX + "sleep.readonly"
-LOCATION = SCOPE_PREFIX + "location.readonly"
-SETTINGS = SCOPE_PREFIX + "settings.readonly"
-
-C = Column
+C = value_column
 INTERVAL_KEY = ("participant_id", "start_time")
 SAMPLE_KEY = ("participant_id", "sample_time")
 DAY_KEY = ("participant_id", "civil_date")
@@ -38,23 +37,23 @@ RAW_SAMPLE_KEY = ("participant_id", "sample_time", "source_key")
 SESSION_KEY = ("participant_id", "data_point_name")
 
 
-def _intraday(table: str, description: str, *columns: Column, max_days: int = 14) -> Read:
+def _intraday(table: str, description: str, *columns: ValueColumn, max_days: int = 14) -> Read:
     return Read("reconcile", table, columns, INTERVAL_KEY, max_days, PAGE_SIZE_MAX, description)
 
 
-def _daily_total(table: str, description: str, *columns: Column, max_days: int = 90) -> Read:
+def _daily_total(table: str, description: str, *columns: ValueColumn, max_days: int = 90) -> Read:
     return Read("dailyRollUp", table, columns, DAY_KEY, max_days, PAGE_SIZE_MAX, description)
 
 
-def _daily(table: str, description: str, *columns: Column) -> Read:
+def _daily(table: str, description: str, *columns: ValueColumn) -> Read:
     return Read("reconcile", table, columns, DAY_KEY, 90, PAGE_SIZE_MAX, description)
 
 
-def _samples(table: str, description: str, *columns: Column) -> Read:
+def _samples(table: str, description: str, *columns: ValueColumn) -> Read:
     return Read("reconcile", table, columns, SAMPLE_KEY, 14, PAGE_SIZE_MAX, description)
 
 
-def _zone_bounds(zone: str) -> tuple[Column, Column]:
+def _zone_bounds(zone: str) -> tuple[ValueColumn, ValueColumn]:
     low = zone.lower()
     sel = f"heartRateZones[heartRateZoneType={zone}]"
     return (
@@ -63,7 +62,7 @@ def _zone_bounds(zone: str) -> tuple[Column, Column]:
     )
 
 
-def _stage_minutes(stage: str) -> Column:
+def _stage_minutes(stage: str) -> ValueColumn:
     return C(
         f"stage_{stage.lower()}_minutes",
         "INT64",
@@ -72,7 +71,7 @@ def _stage_minutes(stage: str) -> Column:
     )
 
 
-def _hr_zone_time(zone: str) -> Column:
+def _hr_zone_time(zone: str) -> ValueColumn:
     return C(
         f"{zone}_time_s",
         "FLOAT64",
@@ -84,7 +83,7 @@ def _hr_zone_time(zone: str) -> Column:
 
 DATA_TYPES: tuple[DataType, ...] = (
     DataType(
-        "steps", "interval", ACTIVITY, true_zeros=True, summed_daily=True,
+        "steps", "interval", ACTIVITY, true_zeros=True, summed_daily=True, webhook=True,
         description="Step counts per minute, and the app's daily total",
         reads=(
             _intraday("steps_intraday", "Reconciled steps per interval",
@@ -94,7 +93,7 @@ DATA_TYPES: tuple[DataType, ...] = (
         ),
     ),
     DataType(
-        "distance", "interval", ACTIVITY, true_zeros=True, summed_daily=True,
+        "distance", "interval", ACTIVITY, true_zeros=True, summed_daily=True, webhook=True,
         description="Distance per minute in millimetres, and the daily total",
         reads=(
             _intraday("distance_intraday", "Reconciled distance per interval",
@@ -104,7 +103,7 @@ DATA_TYPES: tuple[DataType, ...] = (
         ),
     ),
     DataType(
-        "floors", "interval", ACTIVITY, true_zeros=True, summed_daily=True,
+        "floors", "interval", ACTIVITY, true_zeros=True, summed_daily=True, webhook=True,
         description="Floors climbed per interval, and the daily total",
         reads=(
             _intraday("floors_intraday", "Reconciled floors per interval",
@@ -114,7 +113,7 @@ DATA_TYPES: tuple[DataType, ...] = (
         ),
     ),
     DataType(
-        "altitude", "interval", ACTIVITY, true_zeros=True,
+        "altitude", "interval", ACTIVITY, true_zeros=True, webhook=True,
         description="Elevation gain per minute (gain, not height above sea level)",
         reads=(
             _intraday("altitude_intraday", "Reconciled elevation gain per interval",
@@ -124,7 +123,7 @@ DATA_TYPES: tuple[DataType, ...] = (
     ),
     DataType(
         "total-calories", "interval", ACTIVITY, true_zeros=True, summed_daily=True,
-        has_data_point_schema=False,
+        has_data_point_schema=False, rollup_max_days=ROLLUP_CAP_SHORT_DAYS,
         description="Total energy burned (basal + active); rollup-only in the API",
         reads=(
             _daily_total("total_calories_daily", "Daily total calories from dailyRollUp",
@@ -150,7 +149,7 @@ DATA_TYPES: tuple[DataType, ...] = (
         ),
     ),
     DataType(
-        "active-minutes", "interval", ACTIVITY,
+        "active-minutes", "interval", ACTIVITY, rollup_max_days=ROLLUP_CAP_SHORT_DAYS,
         description="Minutes of light, moderate and vigorous activity",
         reads=(
             _intraday("active_minutes_intraday", "Reconciled active minutes per interval, by level",
@@ -174,7 +173,7 @@ DATA_TYPES: tuple[DataType, ...] = (
         ),
     ),
     DataType(
-        "heart-rate", "sample", HEALTH_METRICS,
+        "heart-rate", "sample", HEALTH_METRICS, rollup_max_days=ROLLUP_CAP_SHORT_DAYS,
         description="Heart rate: 1-minute rollups by default, 1-second samples on request",
         reads=(
             Read("rollUp", "heart_rate_1min", (
@@ -188,7 +187,7 @@ DATA_TYPES: tuple[DataType, ...] = (
                 C("motion_context", "STRING", "metadata.motionContext", "ACTIVE or SEDENTARY"),
                 C("sensor_location", "STRING", "metadata.sensorLocation", "WRIST, CHEST, ..."),
             ), RAW_SAMPLE_KEY, 1, PAGE_SIZE_MAX, "Raw heart-rate samples (up to 1 per second)",
-                in_daily_plan=False, with_source=True),
+                opt_in="heart_rate_seconds", with_source=True),
         ),
     ),
     DataType(
@@ -280,9 +279,9 @@ DATA_TYPES: tuple[DataType, ...] = (
         ),
     ),
     DataType(
-        "sleep", "session", SLEEP, identifiable=True, dated_by_end=True,
+        "sleep", "session", SLEEP, identifiable=True, dated_by_end=True, webhook=True,
         description="Sleep sessions (main sleep and naps), dated by the day they end",
-        follow_ups=(FollowUp("sleep_refetch", "Re-read a sleep still being processed (metadata.processed != true)"),),
+        follow_ups=(RereadUntil("processed", "Re-read a sleep still being processed (metadata.processed != true)"),),
         reads=(
             Read("list", "sleep_sessions", (
                 C("sleep_type", "STRING", "type", "CLASSIC or STAGES"),
@@ -308,7 +307,7 @@ DATA_TYPES: tuple[DataType, ...] = (
     DataType(
         "exercise", "session", ACTIVITY, identifiable=True,
         description="Exercise sessions with their summary metrics",
-        follow_ups=(FollowUp("exercise_tcx", "Export the GPS/heart-rate track of sessions with GPS", scope=LOCATION),),
+        follow_ups=(ExportDetail(EXERCISE_TCX, "has_gps", "Export the GPS/heart-rate track of sessions with GPS"),),
         reads=(
             Read("list", "exercise_sessions", (
                 C("exercise_type", "STRING", "exerciseType", "RUNNING, WALKING, ..."),
@@ -335,7 +334,7 @@ DATA_TYPES: tuple[DataType, ...] = (
         ),
     ),
     DataType(
-        "weight", "sample", HEALTH_METRICS,
+        "weight", "sample", HEALTH_METRICS, webhook=True,
         description="Weight measurements (scale or manual)",
         reads=(
             Read("list", "weight", (

@@ -1,4 +1,4 @@
-"""The shapes a catalogue entry is made of, and the rules an entry must obey.
+"""The shapes a data-type entry is made of, and the rules an entry must obey.
 
 Why a model at all: every other part of the project (extract plan, parser, DDL, simulator generators,
 docs) reads these objects instead of keeping its own list of data types, so adding a type touches one
@@ -7,41 +7,46 @@ entry. Entries validate themselves in ``__post_init__`` so a bad entry fails at 
 API facts behind the enumerations (Google Health API v4, discovery revision 20261030, checked 2026-11-23):
 record types interval / sample / daily / session; read methods list, reconcile, rollUp, dailyRollUp;
 rollup range caps of 14 days (heart-rate, total-calories, active-minutes, calories-in-heart-rate-zone)
-and 90 days otherwise; page size 1440 default / 10000 max, 25 / 25 for sleep and exercise.
+and 90 days otherwise (each entry declares its own: ``rollup_max_days``); page size 1440 default / 10000
+max, 25 / 25 for sleep and exercise.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Literal, get_args
+
+from fitbit import filters
+from fitbit.calls import KEBAB_CASE, PAGE_SIZE_MAX
+from fitbit.catalogue.columns import Column, ValueColumn
+from fitbit.catalogue.common import LINEAGE, common_columns
+from fitbit.catalogue.followups import FollowUp
 
 RecordType = Literal["interval", "sample", "daily", "session"]
 Method = Literal["list", "reconcile", "rollUp", "dailyRollUp"]
-BqType = Literal["STRING", "INT64", "FLOAT64", "BOOL", "TIMESTAMP", "DATETIME", "DATE", "JSON"]
-# How a raw JSON value becomes a column value. "duration_s" turns "3600s" into 3600.0.
-Conversion = Literal["auto", "duration_s", "json", "civil_date"]
-FollowUpKind = Literal["exercise_tcx", "sleep_refetch"]
+# Reads the scheduled daily run issues only when a setting switches them on (helper Settings, PlanOptions).
+OptIn = Literal["heart_rate_seconds"]
 
 RECORD_TYPES: frozenset[str] = frozenset(get_args(RecordType))
 METHODS: frozenset[str] = frozenset(get_args(Method))
-BQ_TYPES: frozenset[str] = frozenset(get_args(BqType))
+OPT_INS: frozenset[str] = frozenset(get_args(OptIn))
 
 SCOPE_PREFIX = "https://www.googleapis.com/auth/googlehealth."
-PAGE_SIZE_MAX = 10000
+ACTIVITY = SCOPE_PREFIX + "activity_and_fitness.readonly"
+HEALTH_METRICS = SCOPE_PREFIX + "health_metrics_and_measurements.readonly"
+SLEEP = SCOPE_PREFIX + "sleep.readonly"
+LOCATION = SCOPE_PREFIX + "location.readonly"
+SETTINGS = SCOPE_PREFIX + "settings.readonly"
+
 SESSION_PAGE_SIZE = 25
 ROLLUP_CAP_SHORT_DAYS = 14
 ROLLUP_CAP_LONG_DAYS = 90
-# Types whose rollup range is capped at 14 days by the API (discovery, RollUpDataPointsRequest.range).
-SHORT_ROLLUP_TYPES = frozenset({"heart-rate", "total-calories", "active-minutes", "calories-in-heart-rate-zone"})
 
-_KEBAB = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 _SNAKE = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
 _CAMEL = re.compile(r"^[a-z][a-zA-Z0-9]*$")
 _IDENT = re.compile(r"^[a-z][a-z0-9_]*$")
-# A column path: dotted keys, each optionally selecting one array element by a field value,
-# e.g. "activeMinutesByActivityLevel[activityLevel=LIGHT].activeMinutes".
-_PATH_STEP = re.compile(r"^[A-Za-z][A-Za-z0-9]*(\[[A-Za-z][A-Za-z0-9]*=[A-Z0-9_]+\])?$")
 
 
 def kebab_to_snake(name: str) -> str:
@@ -54,57 +59,52 @@ def kebab_to_camel(name: str) -> str:
 
 
 @dataclass(frozen=True)
-class Column:
-    """One warehouse column fed from the API's value object.
-
-    ``path`` is read relative to the value object (the union key's object for data points, the
-    rollup value for rollups). ``zero_if_absent`` is only for fields the API documents as true zeros
-    and for proto3 booleans (proto3 JSON omits zeros and false); it applies only when the field's
-    parent object is present. Every other absent field stays NULL: absence is not zero.
-    """
+class TableSpec:
+    """A warehouse table as the DDL generator and the loaders see it: every column, in order."""
 
     name: str
-    type: BqType
-    path: str
     description: str
-    conversion: Conversion = "auto"
-    zero_if_absent: bool = False
+    columns: tuple[Column, ...]
+    key: tuple[str, ...]
+    partition_field: str = "civil_date"
+    cluster_fields: tuple[str, ...] = ("participant_id",)
 
     def __post_init__(self) -> None:
         if not _IDENT.match(self.name):
-            raise ValueError(f"column name {self.name!r} must be lower snake_case")
-        if self.type not in BQ_TYPES:
-            raise ValueError(f"column {self.name}: unknown BigQuery type {self.type!r}")
-        if not all(_PATH_STEP.match(step) for step in self.path.split(".")):
-            raise ValueError(f"column {self.name}: malformed path {self.path!r}")
-        if not self.description:
-            raise ValueError(f"column {self.name}: a description is required (it lands in the DDL)")
-        if self.conversion == "duration_s" and self.type not in ("FLOAT64", "INT64"):
-            raise ValueError(f"column {self.name}: durations are stored as seconds (FLOAT64 or INT64)")
-        if self.conversion == "json" and self.type != "JSON":
-            raise ValueError(f"column {self.name}: json conversion needs a JSON column")
-        if self.zero_if_absent and self.type not in ("INT64", "FLOAT64", "BOOL"):
-            raise ValueError(f"column {self.name}: only numeric and boolean columns default when absent")
+            raise ValueError(f"table {self.name!r}: table names are lower snake_case")
+        names = [c.name for c in self.columns]
+        if len(set(names)) != len(names):
+            raise ValueError(f"table {self.name}: duplicate columns")
+        for wanted in (*self.key, self.partition_field, *self.cluster_fields):
+            if wanted not in names:
+                raise ValueError(f"table {self.name}: {wanted!r} is not a column")
+        part = next(c for c in self.columns if c.name == self.partition_field)
+        if part.type not in ("DATE", "TIMESTAMP"):
+            raise ValueError(f"table {self.name}: partition field must be DATE or TIMESTAMP")
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
 
 
 @dataclass(frozen=True)
 class Read:
     """One way the pipeline reads a data type, and the table that read lands in.
 
-    ``window_size`` is only for rollUp (a Duration string such as "60s"). ``in_daily_plan`` says
-    whether the scheduled daily run issues this read; opt-in reads (1-second heart rate) are still
-    parsed and tested, and can be switched on by setting.
+    ``window_size`` is only for rollUp (a Duration string such as "60s"). ``opt_in`` names the setting
+    that switches a read on; without one the scheduled daily run always issues it. Opt-in reads (1-second
+    heart rate) are parsed and tested like any other.
     """
 
     method: Method
     table: str
-    columns: tuple[Column, ...]
+    columns: tuple[ValueColumn, ...]
     key: tuple[str, ...]
     max_days: int
     page_size: int
     description: str
     window_size: str | None = None
-    in_daily_plan: bool = True
+    opt_in: OptIn | None = None
     with_source: bool = False
 
     def __post_init__(self) -> None:
@@ -122,28 +122,20 @@ class Read:
             raise ValueError(f"read {self.table}: window_size must be whole seconds like '60s'")
         if self.with_source and self.method != "list":
             raise ValueError(f"read {self.table}: only list returns dataSource provenance")
+        if self.opt_in is not None and self.opt_in not in OPT_INS:
+            raise ValueError(f"read {self.table}: unknown opt-in setting {self.opt_in!r}")
         names = [c.name for c in self.columns]
         if len(set(names)) != len(names):
             raise ValueError(f"read {self.table}: duplicate column names")
 
 
 @dataclass(frozen=True)
-class FollowUp:
-    """A detail request a loaded page implies, declared here rather than emitted ad hoc.
-
-    exercise_tcx: each exercise with GPS gets its TCX track exported (exportExerciseTcx).
-    sleep_refetch: a sleep whose ``metadata.processed`` is not true is re-read after a delay,
-    because Google rewrites it in place once staging finishes.
-    """
-
-    kind: FollowUpKind
-    description: str
-    scope: str | None = None
-
-
-@dataclass(frozen=True)
 class DataType:
-    """One Google Health data type: its three spellings, its time shape and how we read it."""
+    """One Google Health data type: its three spellings, its time shape, how we read it, what follows.
+
+    ``rollup_max_days`` is the API's cap on a rollUp / dailyRollUp range for this type (14 or 90 days).
+    ``follow_ups`` are the units a loaded page of any of its reads implies (see ``followups``).
+    """
 
     path_id: str
     record_type: RecordType
@@ -156,11 +148,14 @@ class DataType:
     has_data_point_schema: bool = True
     identifiable: bool = False
     dated_by_end: bool = False
+    rollup_max_days: int = ROLLUP_CAP_LONG_DAYS
+    # Google pushes change notifications for this type (discovery 20261030, Subscription.dataTypes).
+    webhook: bool = False
     filter_id: str = field(default="")
     json_key: str = field(default="")
 
     def __post_init__(self) -> None:
-        if not _KEBAB.match(self.path_id):
+        if not KEBAB_CASE.match(self.path_id):
             raise ValueError(f"{self.path_id!r}: path ids are kebab-case")
         # The other two spellings are derived unless the API deviates; they must still be well formed.
         if not self.filter_id:
@@ -175,6 +170,9 @@ class DataType:
             raise ValueError(f"{self.path_id}: unknown record type {self.record_type!r}")
         if not self.scope.startswith(SCOPE_PREFIX) or not self.scope.endswith(".readonly"):
             raise ValueError(f"{self.path_id}: scope must be a googlehealth.*.readonly scope")
+        if self.rollup_max_days not in (ROLLUP_CAP_SHORT_DAYS, ROLLUP_CAP_LONG_DAYS):
+            raise ValueError(f"{self.path_id}: the API caps rollups at {ROLLUP_CAP_SHORT_DAYS} or "
+                             f"{ROLLUP_CAP_LONG_DAYS} days")
         if not self.reads:
             raise ValueError(f"{self.path_id}: at least one read is required")
         for read in self.reads:
@@ -187,63 +185,56 @@ class DataType:
         if not self.has_data_point_schema and read.method in ("list", "reconcile"):
             raise ValueError(f"{where}: this type has no DataPoint schema, only rollups can read it")
         if read.method in ("rollUp", "dailyRollUp"):
-            cap = ROLLUP_CAP_SHORT_DAYS if self.path_id in SHORT_ROLLUP_TYPES else ROLLUP_CAP_LONG_DAYS
-            if read.max_days > cap:
-                raise ValueError(f"{where}: rollup window {read.max_days} d exceeds the API cap of {cap} d")
+            if read.max_days > self.rollup_max_days:
+                raise ValueError(f"{where}: rollup window {read.max_days} d exceeds the API cap of "
+                                 f"{self.rollup_max_days} d")
             if self.record_type not in ("interval", "sample"):
                 raise ValueError(f"{where}: only interval and sample types roll up")
-        expected_page = SESSION_PAGE_SIZE if self.record_type == "session" else None
-        if expected_page and read.page_size > expected_page:
-            raise ValueError(f"{where}: sessions page at most {expected_page}")
-        available = {c.name for c in read.columns} | set(self.common_columns(read))
+        if self.record_type == "session" and read.page_size > SESSION_PAGE_SIZE:
+            raise ValueError(f"{where}: sessions page at most {SESSION_PAGE_SIZE}")
+        available = {c.name for c in self.leading_columns(read)} | {c.name for c in read.columns}
         missing = [k for k in read.key if k not in available]
         if missing:
             raise ValueError(f"{where}: key columns {missing} are not columns of the table")
+        for follow_up in self.follow_ups:
+            lacking = [c for c in follow_up.row_columns if c not in available]
+            if lacking:
+                raise ValueError(f"{where}: follow-up {follow_up.description!r} reads {lacking}, not columns here")
 
     @property
     def filter_member(self) -> str:
-        """The civil-time filter member that selects a user's local day (filters guide, §1.4)."""
-        if self.record_type == "daily":
-            return f"{self.filter_id}.date"
-        if self.record_type == "sample":
-            return f"{self.filter_id}.sample_time.civil_time"
-        if self.dated_by_end:
-            return f"{self.filter_id}.interval.civil_end_time"
-        return f"{self.filter_id}.interval.civil_start_time"
+        """The civil-time filter member that selects a user's local day (``fitbit.filters``)."""
+        return filters.civil_member(self.filter_id, self.record_type, self.dated_by_end)
+
+    def civil_day_filter(self, start: date, end: date) -> str:
+        """The filter selecting the civil (local wall-clock) days ``[start, end)`` of this type, e.g.
+        ``steps.interval.civil_start_time >= "2026-11-21" AND steps.interval.civil_start_time < "2026-11-22"``.
+
+        Raises:
+            ValueError: a bound is not a plain ``date`` or ``end`` is not after ``start``.
+        """
+        return filters.civil_filter(self.filter_member, start, end)
+
+    def physical_time_filter(self, start: datetime, end: datetime) -> str:
+        """The filter selecting points whose physical time lies in ``[start, end)`` (aware bounds).
+
+        Raises:
+            ValueError: naive bounds, ``end`` not after ``start``, or a type without a physical member
+                (daily types, exercise).
+        """
+        member = filters.physical_member(self.filter_id, self.record_type, self.dated_by_end)
+        return filters.physical_filter(member, start, end)
 
     @property
     def daily_read(self) -> Read | None:
         return next((r for r in self.reads if r.method == "dailyRollUp"), None)
 
-    def common_columns(self, read: Read) -> tuple[str, ...]:
-        """Names of the columns every row of this read carries besides its value columns."""
-        from fitbit.catalogue.common import common_column_names
+    def leading_columns(self, read: Read) -> tuple[Column, ...]:
+        """The columns every row of ``read`` carries before its value columns."""
+        return common_columns(self.record_type, read.method, identifiable=self.identifiable,
+                              with_source=read.with_source)
 
-        return common_column_names(self, read)
-
-
-@dataclass(frozen=True)
-class TableSpec:
-    """A warehouse table as the DDL generator and the loaders see it: every column, in order."""
-
-    name: str
-    description: str
-    columns: tuple[Column, ...]
-    key: tuple[str, ...]
-    partition_field: str = "civil_date"
-    cluster_fields: tuple[str, ...] = ("participant_id",)
-
-    def __post_init__(self) -> None:
-        names = [c.name for c in self.columns]
-        if len(set(names)) != len(names):
-            raise ValueError(f"table {self.name}: duplicate columns")
-        for wanted in (*self.key, self.partition_field, *self.cluster_fields):
-            if wanted not in names:
-                raise ValueError(f"table {self.name}: {wanted!r} is not a column")
-        part = next(c for c in self.columns if c.name == self.partition_field)
-        if part.type not in ("DATE", "TIMESTAMP"):
-            raise ValueError(f"table {self.name}: partition field must be DATE or TIMESTAMP")
-
-    @property
-    def column_names(self) -> tuple[str, ...]:
-        return tuple(c.name for c in self.columns)
+    def table(self, read: Read) -> TableSpec:
+        """The warehouse table ``read`` lands in: leading columns, value columns, lineage."""
+        return TableSpec(read.table, read.description, (*self.leading_columns(read), *read.columns, *LINEAGE),
+                         read.key)

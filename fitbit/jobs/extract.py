@@ -20,10 +20,12 @@ from datetime import date, datetime, timedelta
 from typing import Callable, Sequence
 
 from fitbit import plan
+from fitbit.catalogue import unit_kind
 from fitbit.client import HealthClient
 from fitbit.errors import MalformedMessage, NotYet, RateLimited, TerminalError, TransientError
 from fitbit.messages import FlushTrigger, RunTrigger, Unit, decode, encode
 from fitbit.ports import Queue, RawStore
+from fitbit.timefmt import utc_text
 
 log = logging.getLogger("fitbit.extract")
 
@@ -79,8 +81,9 @@ def extract_unit(unit: Unit, ctx: ExtractContext) -> str:
     now = ctx.clock()
     if unit.not_before and unit.not_before > now:
         raise NotYet(f"unit {unit.label} is deferred", wait_s=(unit.not_before - now).total_seconds())
-    if unit.data_type == "exercise-tcx" and ctx.store.exists(plan.tcx_prefix(unit)):
-        return "tcx-already-stored"
+    kind = unit_kind(unit.data_type, unit.method)
+    if kind.per_data_point and ctx.store.exists(plan.detail_prefix(unit)):
+        return "detail-already-stored"
     try:
         client, time_zone = ctx.clients(unit.participant)
         page = client.execute(plan.call_for(unit, time_zone))
@@ -101,12 +104,11 @@ def extract_unit(unit: Unit, ctx: ExtractContext) -> str:
         "participant": unit.participant,
         "data_type": unit.data_type,
         "method": unit.method,
-        "fetched_at": page.fetched_at.isoformat().replace("+00:00", "Z"),
+        "fetched_at": utc_text(page.fetched_at),
         "next_page_token": page.next_page_token or "",
         "time_zone": time_zone or "",
     }
-    content_type = "application/vnd.garmin.tcx+xml" if unit.data_type == "exercise-tcx" else "application/json"
-    created = ctx.store.create(name, page.body, metadata, content_type)
+    created = ctx.store.create(name, page.body, metadata, kind.content_type)
     return "stored" if created else "already-stored"
 
 

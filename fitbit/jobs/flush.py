@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Callable
 from fitbit.catalogue import PROCESSING_LOG_TABLE
 from fitbit.errors import MalformedMessage, PipelineError, TransientError
 from fitbit.jobs import sweep
-from fitbit.messages import StoredObject, Unit, decode
+from fitbit.messages import StoredObject, Unit, decode_unit
 from fitbit.ports import FlushResult, Quarantined
 
 if TYPE_CHECKING:
@@ -56,9 +56,7 @@ def flush(ctx: TransformContext) -> FlushResult:
 def _unit_of(ctx: TransformContext, q: Quarantined) -> Unit:
     """The unit that fetched the batch's raw object (its metadata), or what the rows say when it is gone."""
     try:
-        unit = decode(ctx.store.read(q.batch_id).metadata["unit"].encode())
-        if isinstance(unit, Unit):
-            return unit
+        return decode_unit(ctx.store.read(q.batch_id).metadata["unit"].encode())
     except (OSError, KeyError, ValueError, MalformedMessage):
         pass
     day = None

@@ -3,8 +3,9 @@
 Raw pages are parsed by pure functions (``fitbit.parse``) and staged under the object's own name as
 batch id, so a replayed storage event re-stages the same batch instead of adding a second one; the
 warehouse MERGE by natural key then keeps each row once. Follow-ups declared in the catalogue are
-published here: the next page, the TCX export of GPS sessions, and a delayed re-read of a sleep still
-being processed (bounded, so a night Google never finishes cannot loop forever).
+published here as the page's unit kind declares them (``fitbit.catalogue.followups``): the next page,
+the TCX export of GPS sessions, and a delayed re-read of a sleep still being processed (bounded, so a
+night Google never finishes cannot loop forever).
 """
 
 from __future__ import annotations
@@ -12,16 +13,17 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from typing import Any, Callable, Mapping
+from datetime import date, datetime
+from typing import Any, Callable
 
-from fitbit.catalogue import PROCESSING_LOG_TABLE, by_path_id, table_named
+from fitbit.catalogue import PROCESSING_LOG_TABLE, LoadedPage, RereadPolicy, table_named, unit_kind
 from fitbit.errors import MalformedMessage, PipelineError, TerminalError
 from fitbit.jobs import flush as flush_job
 from fitbit.jobs.sweep import SweepPolicy
+from fitbit.messages import StoredObject, Unit, decode_unit
 from fitbit.parse import PARSER_VERSION, PageContext, ParsedPage, parse_page
-from fitbit.messages import StoredObject, Unit, decode
 from fitbit.ports import Queue, RawStore, Warehouse
+from fitbit.timefmt import utc_text
 
 log = logging.getLogger("fitbit.transform_load")
 
@@ -54,8 +56,7 @@ def handle_object(obj: StoredObject, ctx: TransformContext) -> str:
         return "ignored:not-raw"
     blob = ctx.store.read(obj.name)
     meta = blob.metadata
-    unit = decode(meta["unit"].encode())
-    assert isinstance(unit, Unit)
+    unit = decode_unit(meta["unit"].encode())
     page_ctx = PageContext(
         participant=unit.participant, data_type=unit.data_type, method=unit.method, raw_object=obj.name,
         fetched_at=meta["fetched_at"], time_zone=meta.get("time_zone") or None,
@@ -69,7 +70,7 @@ def handle_object(obj: StoredObject, ctx: TransformContext) -> str:
                      getattr(exc, "fix", "the raw page has a shape the parser cannot read; keep it and report it"))
         log.error("raw object could not be parsed", extra={"object": obj.name, "error_class": error_class})
         return "failed"
-    loaded_at = _stamp(ctx.clock())
+    loaded_at = utc_text(ctx.clock())
     for table, rows in parsed.rows.items():
         for row in rows:
             row["loaded_at"] = loaded_at
@@ -83,37 +84,11 @@ def handle_object(obj: StoredObject, ctx: TransformContext) -> str:
 
 
 def follow_ups(unit: Unit, parsed: ParsedPage, ctx: TransformContext) -> list[Unit]:
-    """The units a page implies: next page, TCX exports, sleep re-reads."""
-    units: list[Unit] = []
-    if parsed.next_page_token:
-        units.append(unit.next_page(parsed.next_page_token))
-    if unit.data_type not in ("settings", "paired-devices", "exercise-tcx"):
-        kinds = {f.kind for f in by_path_id(unit.data_type).follow_ups}
-        rows = next(iter(parsed.rows.values()), [])
-        if "exercise_tcx" in kinds:
-            units += [_tcx_unit(unit, row) for row in rows if row.get("has_gps")]
-        if "sleep_refetch" in kinds and not _is_refetch_exhausted(unit, ctx):
-            units += _sleep_refetches(unit, rows, ctx)
-    return units
-
-
-def _tcx_unit(unit: Unit, row: Mapping[str, Any]) -> Unit:
-    day = date.fromisoformat(row["civil_date"])
-    point_id = str(row["data_point_name"]).rsplit("/", 1)[-1]
-    return Unit(unit.participant, "exercise-tcx", "exportExerciseTcx", day, day + timedelta(days=1),
-                "follow-up", data_point=point_id, run_id=unit.run_id)
-
-
-def _is_refetch_exhausted(unit: Unit, ctx: TransformContext) -> bool:
-    return unit.reason == "follow-up" and unit.attempt >= ctx.max_sleep_refetches
-
-
-def _sleep_refetches(unit: Unit, rows: list[dict[str, Any]], ctx: TransformContext) -> list[Unit]:
-    days = sorted({date.fromisoformat(r["civil_date"]) for r in rows if not r.get("processed")})
-    due = ctx.clock() + timedelta(seconds=ctx.sleep_refetch_delay_s)
-    attempt = unit.attempt + 1 if unit.reason == "follow-up" else 1
-    return [Unit(unit.participant, unit.data_type, unit.method, d, d + timedelta(days=1), "follow-up",
-                 attempt=attempt, not_before=due, run_id=unit.run_id) for d in days]
+    """The units a page implies, as its unit kind's follow-ups declare them (next page, details, re-reads)."""
+    kind = unit_kind(unit.data_type, unit.method)
+    page = LoadedPage(unit, parsed.rows.get(kind.table.name, []), parsed.next_page_token)
+    policy = RereadPolicy(ctx.clock(), ctx.sleep_refetch_delay_s, ctx.max_sleep_refetches)
+    return [follow for follow_up in kind.follow_ups for follow in follow_up.units(page, policy)]
 
 
 def _record_error_object(obj: StoredObject, ctx: TransformContext) -> str:
@@ -134,7 +109,7 @@ def _log_outcome(ctx: TransformContext, name: str, unit: Unit, status: str, coun
         "civil_date": (unit.start or now.date()).isoformat(),
         "raw_object": name, "data_type": unit.data_type, "method": unit.method, "status": status,
         "error_class": error_class, "fix": fix, "row_counts": counts, "attempt": unit.attempt,
-        "parser_version": PARSER_VERSION, "processed_at": _stamp(now),
+        "parser_version": PARSER_VERSION, "processed_at": utc_text(now),
     }
     ctx.warehouse.stage(PROCESSING_LOG_TABLE, [row], name)
 
@@ -148,6 +123,3 @@ def _date(text: Any) -> date | None:
     except ValueError:
         return None
 
-
-def _stamp(moment: datetime) -> str:
-    return moment.isoformat().replace("+00:00", "Z")

@@ -15,16 +15,18 @@ import pytest
 
 from fitbit.catalogue import all_tables
 from helper import views
+from tools.cloud_functions import FUNCTIONS
 
 pytestmark = [pytest.mark.emulator, pytest.mark.slow]
 
 
-@pytest.mark.parametrize("name", ["extract", "transform_load"])
+@pytest.mark.parametrize("name", [f.name for f in FUNCTIONS])
 def test_each_archive_loads_its_target_with_functions_framework_from_its_own_files(served_archives, name):
     archive = served_archives[name]
     probe = (
         "import importlib, json, functions_framework\n"
-        f"app = functions_framework.create_app({archive.function.target!r}, 'main.py', 'cloudevent')\n"
+        f"app = functions_framework.create_app({archive.function.target!r}, 'main.py', "
+        f"{archive.function.signature_type!r})\n"
         f"for module in {archive.function.runtime_imports!r}: importlib.import_module(module)\n"
         "import fitbit, helper, helper.views, helper.warehouse\n"
         "print(json.dumps([fitbit.__file__, helper.__file__, helper.views.__file__, helper.warehouse.__file__]))\n"
@@ -35,7 +37,7 @@ def test_each_archive_loads_its_target_with_functions_framework_from_its_own_fil
     assert all(p.startswith(str(archive.source)) for p in loaded_from), loaded_from
 
 
-@pytest.mark.parametrize("name", ["extract", "transform_load"])
+@pytest.mark.parametrize("name", [f.name for f in FUNCTIONS])
 def test_the_archive_venv_holds_what_requirements_txt_pins_and_no_repository_package(served_archives, name):
     archive = served_archives[name]
     done = archive.run("import importlib.util, json\n"

@@ -18,8 +18,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from fitbit.catalogue import all_tables
-from fitbit.client import (
+from fitbit.catalogue import all_tables, by_path_id
+from fitbit.calls import (
     daily_roll_up_call,
     list_call,
     paired_devices_call,
@@ -27,8 +27,7 @@ from fitbit.client import (
     roll_up_call,
     settings_call,
 )
-from fitbit.filters import civil_day_filter
-from fitbit.parse import duration_seconds, parse_instant
+from fitbit.timefmt import duration_seconds, parse_instant
 from helper import views
 from helper.sql import names as shipped_sql_files
 from tools import demo
@@ -290,8 +289,8 @@ def test_daily_summary_equals_the_simulators_daily_rollups_and_daily_values(coho
         floors, kcal = _daily(client, "floors"), _daily(client, "total-calories")
         azm, sedentary = _daily(client, "active-zone-minutes"), _daily(client, "sedentary-period")
         active = _daily(client, "active-minutes")
-        vitals = {dt: {_civil(p[_json_key(dt)]["date"]): p[_json_key(dt)] for p in _items(
-            client, reconcile_call(dt, filter=civil_day_filter(dt, START, END + timedelta(days=1)), page_size=None))}
+        vitals = {dt: {_civil(p[_json_key(dt)]["date"]): p[_json_key(dt)] for p in _items(client, reconcile_call(
+            dt, filter=by_path_id(dt).civil_day_filter(START, END + timedelta(days=1)), page_size=None))}
             for dt in ("daily-resting-heart-rate", "daily-heart-rate-variability", "daily-oxygen-saturation",
                        "daily-respiratory-rate")}
         asleep = defaultdict(int)
@@ -319,7 +318,7 @@ def test_daily_summary_equals_the_simulators_daily_rollups_and_daily_values(coho
 
 def _sleep_sessions(client) -> list[dict[str, Any]]:
     """Each sleep from the raw list JSON: dated by its civil end, stage minutes summed from its segments."""
-    call = list_call("sleep", filter=civil_day_filter("sleep", START, END + timedelta(days=1)), page_size=25)
+    call = list_call("sleep", filter=by_path_id("sleep").civil_day_filter(START, END + timedelta(days=1)), page_size=25)
     nights = []
     for point in _items(client, call):
         sleep = point["sleep"]

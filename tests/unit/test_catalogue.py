@@ -1,6 +1,5 @@
 """The catalogue agrees with Google's discovery document, with itself, and with the generated SQL."""
 
-import json
 import re
 import subprocess
 import sys
@@ -9,14 +8,22 @@ from pathlib import Path
 
 import pytest
 
-import googleapiclient
-from fitbit.catalogue import DATA_TYPES, all_tables, by_path_id, required_scopes, table_spec
-from fitbit.catalogue.model import Column, DataType
+from fitbit.catalogue import (
+    DATA_TYPES,
+    PROCESSING_LOG_TABLE,
+    all_tables,
+    by_path_id,
+    required_scopes,
+    table_spec,
+    unit_kinds,
+)
+from fitbit.catalogue.columns import value_column
+from fitbit.catalogue.followups import ExportDetail, RereadUntil
+from fitbit.catalogue.model import DataType
+from simulator.discovery import document, rollup_max_days
 
 ROOT = Path(__file__).resolve().parents[2]
-DISCOVERY = json.loads(
-    (Path(googleapiclient.__file__).parent / "discovery_cache/documents/health.v4.json").read_text()
-)
+DISCOVERY = document()
 SCHEMAS = DISCOVERY["schemas"]
 READS = [(dt, r) for dt in DATA_TYPES for r in dt.reads]
 ROLLUP_SCHEMA = {"rollUp": "RollupDataPoint", "dailyRollUp": "DailyRollupDataPoint"}
@@ -79,6 +86,32 @@ def test_rollup_caps_follow_the_api_limits():
         replace(by_path_id("heart-rate"), reads=(replace(by_path_id("heart-rate").reads[0], max_days=15),))
 
 
+@pytest.mark.parametrize("dt", DATA_TYPES, ids=lambda d: d.path_id)
+def test_each_entry_declares_the_rollup_range_cap_discovery_states_for_it(dt):
+    assert dt.rollup_max_days == rollup_max_days(dt.path_id)
+
+
+def test_follow_ups_build_units_of_kinds_the_catalogue_declares():
+    kinds = unit_kinds()
+    targets = [f.target for dt in DATA_TYPES for f in dt.follow_ups if isinstance(f, ExportDetail)]
+    assert targets, "the exercise entry exports its GPS track"
+    for target in targets:
+        assert kinds[(target.name, target.method)] is target
+        assert target.scope in required_scopes()
+
+
+def test_a_follow_up_must_read_columns_its_type_has():
+    sleep = by_path_id("sleep")
+    with pytest.raises(ValueError, match="follow-up"):
+        replace(sleep, follow_ups=(RereadUntil("finished", "re-read until finished"),))
+
+
+def test_every_unit_kind_lands_in_a_table_of_its_own():
+    tables = [kind.table.name for kind in unit_kinds().values()]
+    assert len(tables) == len(set(tables))
+    assert {kind.table for kind in unit_kinds().values()} | {PROCESSING_LOG_TABLE} == set(all_tables())
+
+
 def test_sessions_cannot_page_past_25():
     sleep = by_path_id("sleep")
     with pytest.raises(ValueError, match="sessions page at most 25"):
@@ -97,7 +130,7 @@ def test_a_key_column_must_exist():
 
 def test_absence_defaults_only_for_numbers_and_booleans():
     with pytest.raises(ValueError, match="only numeric and boolean"):
-        Column("x", "STRING", "a", "d", zero_if_absent=True)
+        value_column("x", "STRING", "a", "d", zero_if_absent=True)
 
 
 @pytest.mark.parametrize("table", all_tables(), ids=lambda t: t.name)
@@ -108,7 +141,8 @@ def test_every_table_is_partitioned_by_civil_date_and_clustered_by_participant(t
 
 
 def test_time_columns_follow_the_record_type():
-    assert {"start_time", "civil_start_time", "start_utc_offset_s"} <= set(table_spec("steps", "reconcile").column_names)
+    steps = table_spec("steps", "reconcile").column_names
+    assert {"start_time", "civil_start_time", "start_utc_offset_s"} <= set(steps)
     assert {"sample_time", "civil_time", "utc_offset_s"} <= set(table_spec("weight", "list").column_names)
     assert "start_time" not in table_spec("daily-resting-heart-rate", "reconcile").column_names
     assert "offset_source" in table_spec("heart-rate", "rollUp").column_names
@@ -140,7 +174,7 @@ column = replace(steps.reads[0].columns[0], description="Steps, as a changed cat
 entries.DATA_TYPES = (replace(steps, reads=(replace(steps.reads[0], columns=(column,)), *steps.reads[1:])),
                       *entries.DATA_TYPES[1:])
 catalogue.DATA_TYPES = entries.DATA_TYPES
-for cached in (catalogue._index, catalogue.table_spec, catalogue.all_tables):
+for cached in (catalogue._index, catalogue.unit_kinds, catalogue.table_spec, catalogue.all_tables):
     cached.cache_clear()
 sys.argv = ["create_sql_files.py", "--check"]
 import runpy

@@ -14,14 +14,8 @@ import requests
 from requests.adapters import BaseAdapter, HTTPAdapter
 from urllib3 import HTTPResponse
 
-from fitbit.client import (
-    HealthClient,
-    daily_roll_up_call,
-    export_tcx_call,
-    list_call,
-    paired_devices_call,
-    roll_up_call,
-)
+from fitbit.calls import daily_roll_up_call, export_tcx_call, list_call, paired_devices_call, roll_up_call
+from fitbit.client import HealthClient
 from fitbit.errors import (
     AccountNotLinked,
     BadRequest,

@@ -5,18 +5,14 @@ from __future__ import annotations
 import json
 import re
 from datetime import UTC, date, datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 
-import googleapiclient
 import pytest
 
-from fitbit.catalogue import DATA_TYPES, by_path_id
-from fitbit.client import (
+from fitbit.calls import (
     ApiCall,
     daily_roll_up_call,
     export_tcx_call,
-    get_call,
     identity_call,
     list_call,
     paired_devices_call,
@@ -24,13 +20,15 @@ from fitbit.client import (
     roll_up_call,
     settings_call,
 )
+from fitbit.catalogue import TypeRead, unit_kinds
+from fitbit.messages import Unit
+from simulator.discovery import document
 
-DISCOVERY = Path(googleapiclient.__file__).parent / "discovery_cache" / "documents" / "health.v4.json"
 DAY = datetime(2026, 11, 21, tzinfo=UTC)
 
 
 def _methods() -> dict[str, dict[str, Any]]:
-    doc = json.loads(DISCOVERY.read_text())
+    doc = document()
     found: dict[str, dict[str, Any]] = {}
 
     def walk(resources: dict[str, Any]) -> None:
@@ -53,7 +51,6 @@ ALL_CALLS = [
     roll_up_call("heart-rate", start=DAY, end=DAY + timedelta(days=1), window_size="60s", page_size=100,
                  page_token="t", data_source_family="google-sources"),
     daily_roll_up_call("steps", start=date(2026, 11, 15), end=date(2026, 11, 22), page_size=7, page_token="t"),
-    get_call("sleep", "7394018225563310417"),
     export_tcx_call("7394018225563310417", partial_data=True),
     identity_call(),
     settings_call(),
@@ -85,7 +82,7 @@ def test_list_puts_filter_page_size_token_and_family_in_the_query() -> None:
 
 
 def test_reconcile_uses_the_colon_method_and_omits_absent_parameters() -> None:
-    call = reconcile_call(by_path_id("daily-resting-heart-rate"), filter=None, page_size=None)
+    call = reconcile_call("daily-resting-heart-rate", filter=None, page_size=None)
     assert call.path == "v4/users/me/dataTypes/daily-resting-heart-rate/dataPoints:reconcile"
     assert call.query == ()
 
@@ -153,12 +150,12 @@ def test_daily_roll_up_refuses_empty_inverted_or_mistyped_ranges(start: date, en
         daily_roll_up_call("steps", start=start, end=end, window_days=window)
 
 
-def test_get_accepts_a_bare_id_or_a_full_resource_name() -> None:
-    bare = get_call("sleep", "7394018225563310417")
-    full = get_call("sleep", "users/2210458839101187653/dataTypes/sleep/dataPoints/7394018225563310417")
-    assert bare.path == full.path == "v4/users/me/dataTypes/sleep/dataPoints/7394018225563310417"
+def test_a_tcx_export_accepts_a_bare_id_or_a_full_resource_name() -> None:
+    bare = export_tcx_call("7394018225563310417")
+    full = export_tcx_call("users/2210458839101187653/dataTypes/exercise/dataPoints/7394018225563310417")
+    assert bare.path == full.path == "v4/users/me/dataTypes/exercise/dataPoints/7394018225563310417:exportExerciseTcx"
     with pytest.raises(ValueError):
-        get_call("sleep", "a/b?c")
+        export_tcx_call("a/b?c")
 
 
 def test_tcx_export_asks_for_the_media_form_for_user_me() -> None:
@@ -204,16 +201,15 @@ def test_with_page_token_replaces_the_previous_token() -> None:
     assert [v for k, v in call.query if k == "pageToken"] == ["b"]
 
 
-@pytest.mark.parametrize("entry", DATA_TYPES, ids=lambda d: d.path_id)
-def test_every_catalogue_read_builds_a_valid_call(entry: Any) -> None:
-    for read in entry.reads:
-        if read.method in ("list", "reconcile"):
-            build = list_call if read.method == "list" else reconcile_call
-            call = build(entry, filter=None, page_size=read.page_size)
-        elif read.method == "rollUp":
-            call = roll_up_call(entry, start=DAY, end=DAY + timedelta(days=read.max_days),
-                                window_size=read.window_size or "", page_size=read.page_size)
-        else:
-            call = daily_roll_up_call(entry, start=date(2026, 11, 1), end=date(2026, 11, 1) + timedelta(read.max_days))
-        assert f"/dataTypes/{entry.path_id}/" in call.path
-        assert call.discovery_method.endswith(read.method)
+KINDS = list(unit_kinds().values())
+
+
+@pytest.mark.parametrize("kind", KINDS, ids=[f"{k.name}-{k.method}" for k in KINDS])
+def test_every_unit_kind_builds_the_call_of_its_own_method_that_discovery_accepts(kind: Any) -> None:
+    days = kind.read.max_days if isinstance(kind, TypeRead) else 1
+    start = date(2026, 11, 1)
+    unit = Unit("u", kind.name, kind.method, start, start + timedelta(days=days), "daily", page_token="t",
+                data_point="7394018225563310417")
+    call = kind.call(unit, "America/New_York")
+    test_every_call_matches_its_method_in_the_discovery_document(call)
+    assert call.items_key == kind.items_key and call.media == (kind.content_type != "application/json")

@@ -14,15 +14,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
+from fitbit.calls import ApiCall, daily_roll_up_call, list_call, reconcile_call, roll_up_call
 from fitbit.catalogue import DATA_TYPES, by_path_id
-from fitbit.client import (
-    ApiCall,
-    HealthClient,
-    daily_roll_up_call,
-    list_call,
-    reconcile_call,
-    roll_up_call,
-)
+from fitbit.client import HealthClient
 from fitbit.errors import (
     AccountNotLinked,
     BadRequest,
@@ -33,7 +27,6 @@ from fitbit.errors import (
     ScopeMissing,
     ServerError,
 )
-from fitbit.filters import civil_day_filter, physical_time_filter
 from fitbit.oauth import OAuthClientConfig, TokenSource, authorization_url, code_challenge, exchange_code, revoke
 from simulator import SIM_BASE_URL, SimConfig, Simulator, simulator_session
 
@@ -62,18 +55,18 @@ def read_calls() -> list[tuple[str, ApiCall]]:
         for read in entry.reads:
             label = f"{entry.path_id}-{read.method}"
             if read.method == "dailyRollUp":
-                call = daily_roll_up_call(entry, start=START, end=END, page_size=read.page_size)
+                call = daily_roll_up_call(entry.path_id, start=START, end=END, page_size=read.page_size)
             elif read.method == "rollUp":
                 day = datetime(2026, 11, 4, tzinfo=UTC)
-                call = roll_up_call(entry, start=day, end=day + timedelta(days=1),
+                call = roll_up_call(entry.path_id, start=day, end=day + timedelta(days=1),
                                     window_size=read.window_size or "60s", page_size=read.page_size)
             elif entry.path_id == "heart-rate":  # raw 1-second samples: one hour is plenty
                 hour = datetime(2026, 11, 4, 12, tzinfo=UTC)
-                call = list_call(entry, filter=physical_time_filter(entry, hour, hour + timedelta(hours=1)),
+                call = list_call(entry.path_id, filter=entry.physical_time_filter(hour, hour + timedelta(hours=1)),
                                  page_size=read.page_size)
             else:
                 build = list_call if read.method == "list" else reconcile_call
-                call = build(entry, filter=civil_day_filter(entry, START, END), page_size=read.page_size)
+                call = build(entry.path_id, filter=entry.civil_day_filter(START, END), page_size=read.page_size)
             calls.append((label, call))
     return calls
 
@@ -86,18 +79,21 @@ def test_every_catalogue_read_is_accepted_and_parsed(sim: Simulator, label: str,
     assert all(key in item for item in items), label
 
 
+STEP_DAYS = by_path_id("steps").civil_day_filter(START, END)
+
+
 def test_the_busiest_reads_return_data(sim: Simulator) -> None:
     client = client_for(sim)
-    steps = [i for p in client.pages(reconcile_call("steps", filter=civil_day_filter("steps", START, END),
+    steps = [i for p in client.pages(reconcile_call("steps", filter=STEP_DAYS,
                                                      page_size=10000)) for i in p.items]
-    sleep = [i for p in client.pages(list_call("sleep", filter=civil_day_filter("sleep", START, END),
+    sleep = [i for p in client.pages(list_call("sleep", filter=by_path_id("sleep").civil_day_filter(START, END),
                                                page_size=25)) for i in p.items]
     assert steps and sleep
 
 
 def test_small_pages_follow_the_tokens_to_the_same_points_as_one_big_page(sim: Simulator) -> None:
     client = client_for(sim)
-    day = civil_day_filter("steps", END - timedelta(days=1), END)
+    day = by_path_id("steps").civil_day_filter(END - timedelta(days=1), END)
     big = [i for p in client.pages(reconcile_call("steps", filter=day, page_size=10000)) for i in p.items]
     pages = list(client.pages(reconcile_call("steps", filter=day, page_size=100)))
     assert len(pages) > 2 and [i for p in pages for i in p.items] == big
@@ -105,7 +101,7 @@ def test_small_pages_follow_the_tokens_to_the_same_points_as_one_big_page(sim: S
 
 def test_daily_rollups_come_back_one_window_per_day_of_the_exclusive_range(sim: Simulator) -> None:
     client = client_for(sim)
-    windows = [w for p in client.daily_roll_up("steps", start=START, end=END) for w in p.items]
+    windows = [w for p in client.pages(daily_roll_up_call("steps", start=START, end=END)) for w in p.items]
     days = sorted(date(**w["civilStartTime"]["date"]) for w in windows)
     assert days == [START + timedelta(days=i) for i in range((END - START).days)]
 
@@ -119,8 +115,8 @@ def test_account_reads_answer_identity_settings_and_devices(sim: Simulator) -> N
 
 def test_an_exercise_track_exports_as_tcx_xml(sim: Simulator) -> None:
     client = client_for(sim)
-    everything = civil_day_filter("exercise", END - timedelta(days=10), END + timedelta(days=1))
-    sessions = [i for p in client.list("exercise", filter=everything, page_size=25) for i in p.items]
+    everything = by_path_id("exercise").civil_day_filter(END - timedelta(days=10), END + timedelta(days=1))
+    sessions = [i for p in client.pages(list_call("exercise", filter=everything, page_size=25)) for i in p.items]
     with_gps = [s["name"] for s in sessions if s["exercise"].get("exerciseMetadata", {}).get("hasGps")]
     assert with_gps, "seed 3 gives user1 a GPS session; pick another seed if the generators change"
     xml = client.export_tcx(with_gps[0])
@@ -135,10 +131,10 @@ def test_injected_faults_land_on_transient_errors(fault: str, error: type[Except
     sim = simulator(**{fault: {"count": 1, "user": None, "retry_after_s": 7}})
     client = client_for(sim)
     with pytest.raises(error) as caught:
-        client.execute(reconcile_call("steps", filter=civil_day_filter("steps", START, END), page_size=10))
+        client.execute(reconcile_call("steps", filter=STEP_DAYS, page_size=10))
     if fault == "rate_limit":
         assert caught.value.retry_after_s == 7  # type: ignore[attr-defined]
-    client.execute(reconcile_call("steps", filter=civil_day_filter("steps", START, END), page_size=10))  # burst over
+    client.execute(reconcile_call("steps", filter=STEP_DAYS, page_size=10))  # burst over
 
 
 def test_an_account_without_google_health_is_account_not_linked() -> None:
@@ -155,7 +151,7 @@ def test_a_filter_mixing_civil_and_physical_time_is_a_bad_request_naming_the_rea
 def test_a_type_outside_the_granted_scopes_is_scope_missing(sim: Simulator) -> None:
     client = client_for(sim, scopes=("https://www.googleapis.com/auth/googlehealth.sleep.readonly",))
     with pytest.raises(ScopeMissing):
-        client.execute(reconcile_call("steps", filter=civil_day_filter("steps", START, END), page_size=10))
+        client.execute(reconcile_call("steps", filter=STEP_DAYS, page_size=10))
 
 
 def test_an_unknown_path_is_not_found_from_an_html_page(sim: Simulator) -> None:

@@ -8,6 +8,7 @@ import re
 import pytest
 
 from fitbit.catalogue import DATA_TYPES
+from simulator import discovery as sim_discovery
 from simulator import oauth
 from simulator.generators import GENERATORS, OTHER_POINT_TYPES, OTHER_ROLLUP_TYPES
 from tests.discovery_contract import ContractError, assert_valid, discovery, match_request, schemas, validate
@@ -23,10 +24,6 @@ GOOD_POINT = {
         "metadata": {"motionContext": "SEDENTARY", "sensorLocation": "WRIST"},
     },
 }
-
-
-def _kebab(camel: str) -> str:
-    return re.sub(r"(?<!^)([A-Z])", lambda m: "-" + m.group(1).lower(), camel)
 
 
 def test_the_discovery_document_is_the_bundled_health_v4_revision() -> None:
@@ -107,12 +104,39 @@ def test_rollup_capable_types_match_the_discovery_rollup_union() -> None:
                 assert capable, f"{dt.path_id} reads {read.method} but the simulator cannot roll it up"
 
 
-def test_types_outside_the_catalogue_are_exactly_the_rest_of_the_discovery_unions() -> None:
+def test_the_simulator_reads_the_rollup_limits_off_the_discovery_document() -> None:
+    range_text = schemas()["RollUpDataPointsRequest"]["properties"]["range"]["description"]
+    named = {name for name in re.findall(r"`([a-z-]+)`", range_text)}
+    assert named and all(sim_discovery.rollup_max_days(name) == 14 for name in named)
+    assert sim_discovery.rollup_max_days("steps") == 90 and "steps" not in named
+    assert sim_discovery.daily_rollup_page_max("heart-rate") == 14
+    assert sim_discovery.daily_rollup_page_max("steps") == 90
+
+
+def test_a_reworded_discovery_fact_stops_the_simulator_instead_of_a_guess(monkeypatch) -> None:
+    reworded = copy.deepcopy(discovery())
+    reworded["schemas"]["RollUpDataPointsRequest"]["properties"]["range"]["description"] = "Closed-open range."
+    monkeypatch.setattr(sim_discovery, "document", lambda: reworded)
+    sim_discovery._range_caps.cache_clear()
+    try:
+        with pytest.raises(sim_discovery.DiscoveryFactMissing, match="rollup range caps"):
+            sim_discovery.rollup_max_days("steps")
+    finally:
+        sim_discovery._range_caps.cache_clear()
+
+
+def test_every_api_type_outside_the_catalogue_answers_empty_and_an_unknown_type_is_refused(api) -> None:
     catalogue = {dt.path_id for dt in DATA_TYPES}
-    point = {_kebab(k) for k in schemas()["DataPoint"]["properties"]} - {"name", "data-source"}
-    rollup = {_kebab(k) for k in schemas()["RollupDataPoint"]["properties"]} - {"start-time", "end-time"}
-    assert OTHER_POINT_TYPES == point - catalogue
-    assert OTHER_ROLLUP_TYPES == rollup - catalogue
+    assert OTHER_POINT_TYPES and not OTHER_POINT_TYPES & catalogue and not OTHER_ROLLUP_TYPES & catalogue
+    for type_id in sorted(OTHER_POINT_TYPES):
+        response = api.get(f"/v4/users/me/dataTypes/{type_id}/dataPoints")
+        assert (response.status_code, response.json()) == (200, {}), type_id
+    window = {"range": {"startTime": "2026-11-01T00:00:00Z", "endTime": "2026-11-02T00:00:00Z"}, "windowSize": "3600s"}
+    for type_id in sorted(OTHER_ROLLUP_TYPES):
+        response = api.post(f"/v4/users/me/dataTypes/{type_id}/dataPoints:rollUp", window)
+        assert (response.status_code, response.json()) == (200, {}), type_id
+    refused = api.get("/v4/users/me/dataTypes/telepathy/dataPoints")
+    assert refused.status_code == 400 and "INVALID_PARENT_DATA_TYPE_COLLECTION" in refused.text
 
 
 def test_the_oauth_stand_in_knows_every_discovery_scope() -> None:

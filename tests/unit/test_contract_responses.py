@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from fitbit.catalogue import DATA_TYPES, DataType
+from fitbit.catalogue.followups import ExportDetail
 from simulator import default_scopes
 from simulator.generators import GENERATORS
 from tests.conftest import Api
@@ -33,8 +34,7 @@ def methods_for(dt: DataType) -> list[str]:
         out += ["rollUp", "dailyRollUp"]
     if dt.identifiable:
         out.append("get")
-    if dt.path_id == "exercise":
-        out.append("exportExerciseTcx")
+    out += [f.target.method for f in dt.follow_ups if isinstance(f, ExportDetail)]  # exportExerciseTcx
     return out
 
 
@@ -65,8 +65,7 @@ def _read(api: Api, dt: DataType, method: str) -> None:
     if token := data.get("nextPageToken"):
         _checked(api, api.get(path, **params, pageToken=token), PREFIX + method, schema)
     unfiltered = _checked(api, api.get(path, pageSize=5), PREFIX + method, schema)
-    has_scale = api.sim.cohort.by_label(api.user).has_scale  # type: ignore[union-attr]
-    if dt.path_id not in ("weight", "body-fat") or has_scale:
+    if not GENERATORS[dt.path_id].occasional:
         assert unfiltered.get("dataPoints"), f"{dt.path_id}: no data in the whole window"
 
 
@@ -85,7 +84,7 @@ def _daily(api: Api, dt: DataType) -> None:
             "windowSizeDays": 1}
     path = f"/v4/users/me/dataTypes/{dt.path_id}/dataPoints:dailyRollUp"
     data = _checked(api, api.post(path, body), PREFIX + "dailyRollUp", "DailyRollUpDataPointsResponse", body)
-    if dt.path_id not in ("weight", "body-fat"):
+    if not GENERATORS[dt.path_id].occasional:
         assert data.get("rollupDataPoints"), f"{dt.path_id}: a week without a daily rollup"
 
 
@@ -123,6 +122,13 @@ def test_every_answer_validates_against_discovery(sim, user: str, dt: DataType, 
         ns = {"t": "http://www.garmin.com/xmlschemas/TrainingCenterDatabase/v2"}
         points = ET.fromstring(media.content).findall(".//t:Trackpoint", ns)
         assert points and points[0].find("t:Position/t:LatitudeDegrees", ns) is not None
+
+
+@pytest.mark.parametrize("dt", [dt for dt in DATA_TYPES if dt.has_data_point_schema], ids=lambda d: d.path_id)
+def test_every_type_has_points_for_some_participant_even_an_occasional_one(sim, dt: DataType) -> None:
+    found = [user for user in USERS
+             if Api(sim, user).get(f"/v4/users/me/dataTypes/{dt.path_id}/dataPoints", pageSize=1).json()]
+    assert found, f"{dt.path_id}: nobody in the cohort has a single point"
 
 
 def test_the_catalogue_reads_are_a_subset_of_what_the_contract_tests_cover() -> None:

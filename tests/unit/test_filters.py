@@ -1,4 +1,5 @@
-"""Filter builders: the member follows the record type, bounds are validated before a request is spent."""
+"""Filters a catalogue entry builds: the member follows the record type, bounds are validated before a
+request is spent."""
 
 from __future__ import annotations
 
@@ -6,10 +7,18 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
-from fitbit.catalogue import DATA_TYPES, by_path_id
-from fitbit.filters import civil_day_filter, physical_time_filter, rfc3339_utc
+from fitbit.catalogue import DATA_TYPES, DataType, by_path_id
+from fitbit.timefmt import utc_text
 
 NOV21, NOV22 = date(2026, 11, 21), date(2026, 11, 22)
+
+
+def civil_day_filter(path_id: str, start: date, end: date) -> str:
+    return by_path_id(path_id).civil_day_filter(start, end)
+
+
+def physical_time_filter(path_id: str, start: datetime, end: datetime) -> str:
+    return by_path_id(path_id).physical_time_filter(start, end)
 
 
 @pytest.mark.parametrize(
@@ -27,12 +36,12 @@ def test_the_civil_member_follows_the_record_type(path_id: str, member: str) -> 
 
 
 @pytest.mark.parametrize("entry", DATA_TYPES, ids=lambda d: d.path_id)
-def test_every_catalogue_type_filters_on_its_snake_case_spelling(entry: object) -> None:
-    text = civil_day_filter(entry, NOV21, NOV22)  # type: ignore[arg-type]
+def test_every_catalogue_type_filters_on_its_snake_case_spelling(entry: DataType) -> None:
+    text = entry.civil_day_filter(NOV21, NOV22)
     left, right = text.split(" AND ")
-    assert left.split(" ")[0] == right.split(" ")[0]
+    assert left.split(" ")[0] == right.split(" ")[0] == entry.filter_member
     assert "-" not in left.split(" ")[0]
-    assert left.startswith(by_path_id(entry.path_id).filter_id + ".")  # type: ignore[attr-defined]
+    assert left.startswith(entry.filter_id + ".")
 
 
 def test_a_multi_day_window_keeps_its_exclusive_end() -> None:
@@ -85,5 +94,9 @@ def test_physical_bounds_must_be_aware_and_increasing() -> None:
         physical_time_filter("heart-rate", start, start)
 
 
-def test_fractional_seconds_are_kept_without_trailing_zeros() -> None:
-    assert rfc3339_utc(datetime(2026, 11, 21, 7, 15, 22, 481000, tzinfo=UTC)) == "2026-11-21T07:15:22.481Z"
+def test_instants_have_one_utc_spelling_with_microseconds_only_when_present() -> None:
+    berlin = timezone(timedelta(hours=1))
+    assert utc_text(datetime(2026, 11, 21, 8, 15, 22, 481000, tzinfo=berlin)) == "2026-11-21T07:15:22.481000Z"
+    assert utc_text(datetime(2026, 11, 21, 7, 15, 22, tzinfo=UTC)) == "2026-11-21T07:15:22Z"
+    with pytest.raises(ValueError, match="naive"):
+        utc_text(datetime(2026, 11, 21, 7, 15, 22))

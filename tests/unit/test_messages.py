@@ -82,3 +82,10 @@ def test_storage_events_need_bucket_and_name():
 
 def test_unit_labels_hold_no_values():
     assert UNIT.label == "user1/steps/reconcile/2026-11-03..2026-11-06/p2"
+
+
+def test_a_webhook_unit_round_trips_with_its_own_reason():
+    from dataclasses import replace
+
+    unit = replace(UNIT, reason="webhook", run_id="webhook", page=0, page_token=None)
+    assert decode(encode(unit)) == unit

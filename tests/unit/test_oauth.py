@@ -12,7 +12,8 @@ import requests
 from requests.adapters import BaseAdapter, HTTPAdapter
 from urllib3 import HTTPResponse
 
-from fitbit.client import HealthClient, identity_call
+from fitbit.calls import identity_call
+from fitbit.client import HealthClient
 from fitbit.errors import BadRequest, NetworkError, ReconsentNeeded, ServerError, UnexpectedResponse
 from fitbit.oauth import (
     Grant,

@@ -204,8 +204,8 @@ def test_the_local_only_dependencies_stay_out_of_the_cloud_archives():
 
 
 def test_an_undeclared_function_is_named_with_the_declared_ones():
-    with pytest.raises(KeyError, match="extract, transform_load"):
-        function_named("notify")
+    with pytest.raises(KeyError, match="extract, transform_load, notify"):
+        function_named("withdraw")
 
 
 def test_building_twice_gives_byte_identical_archives_with_sorted_entries_and_fixed_times(tmp_path):

@@ -16,13 +16,13 @@ from typing import Any
 
 import pytest
 
-from fitbit.catalogue import DATA_TYPES, read_for
-from fitbit.client import HealthClient, list_call
-from fitbit.filters import physical_time_filter
+from fitbit.calls import list_call
+from fitbit.catalogue import DATA_TYPES, by_path_id, read_for, unit_kind
+from fitbit.client import HealthClient
+from fitbit.messages import Unit
 from fitbit.parse import PageContext, parse_page, reference_rows
 from fitbit.plan import call_for
 from simulator import SIM_BASE_URL, SimConfig, Simulator, simulator_session
-from fitbit.messages import Unit
 
 # Five users cover the simulator's zone stories (Berlin, New York, the London-Tokyo traveller, Kolkata
 # +05:30, Los Angeles); the window holds the US DST change (11-01) and the traveller's 33-hour day.
@@ -47,7 +47,7 @@ def _simulator_pages(sim: Simulator, user: str, path_id: str, method: str) -> li
     time_zone = client.settings()["timeZone"]
     if path_id == "heart-rate" and method == "list":  # 1-second samples: 20 minutes across the US DST change
         start = datetime(2026, 11, 1, 5, 50, tzinfo=UTC)
-        call = list_call(path_id, filter=physical_time_filter(path_id, start, start + timedelta(minutes=20)),
+        call = list_call(path_id, filter=by_path_id(path_id).physical_time_filter(start, start + timedelta(minutes=20)),
                          page_size=read_for(path_id, method).page_size)
     else:
         call = call_for(Unit(user, path_id, method, START, END, "backfill"), time_zone)
@@ -56,7 +56,7 @@ def _simulator_pages(sim: Simulator, user: str, path_id: str, method: str) -> li
 
 def _items(ctx: PageContext, body: bytes | str) -> list[Any]:
     data = json.loads(body) if body else {}
-    return data.get("rollupDataPoints" if ctx.method in ("rollUp", "dailyRollUp") else "dataPoints", [])
+    return data.get(unit_kind(ctx.data_type, ctx.method).items_key, [])
 
 
 def _outcome(run: Any) -> Any:
@@ -241,8 +241,9 @@ def _tcx_reference(ctx: PageContext, body: bytes) -> list[dict[str, Any]]:
     """The straightforward TCX reading (prefixed paths, every time parsed): what parse_tcx must equal."""
     import xml.etree.ElementTree as ET
 
-    from fitbit.parse import PARSER_VERSION, _iso_utc, parse_instant
-    from fitbit.tcx import NS
+    from fitbit.parse import PARSER_VERSION
+    from fitbit.parse.tcx import NS
+    from fitbit.timefmt import parse_instant, utc_text
 
     def number(node: Any, path: str) -> float | None:
         found = node.find(path, NS)
@@ -255,7 +256,7 @@ def _tcx_reference(ctx: PageContext, body: bytes) -> list[dict[str, Any]]:
             continue
         hr = number(point, "t:HeartRateBpm/t:Value")
         rows.append({"participant_id": ctx.participant, "civil_date": ctx.civil_date.isoformat(),
-                     "data_point_name": ctx.data_point, "point_time": _iso_utc(parse_instant(stamp.text)),
+                     "data_point_name": ctx.data_point, "point_time": utc_text(parse_instant(stamp.text)),
                      "latitude": number(point, "t:Position/t:LatitudeDegrees"),
                      "longitude": number(point, "t:Position/t:LongitudeDegrees"),
                      "altitude_m": number(point, "t:AltitudeMeters"), "distance_m": number(point, "t:DistanceMeters"),

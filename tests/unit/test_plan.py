@@ -1,11 +1,13 @@
 """The plan turns a run into units within the request budget and each unit into one API call."""
 
+from dataclasses import fields
 from datetime import date, datetime, timedelta
 
 import pytest
 
 from fitbit import plan
-from fitbit.catalogue import DATA_TYPES
+from fitbit.catalogue import ACCOUNT_READS, DATA_TYPES
+from fitbit.catalogue.model import OPT_INS
 from fitbit.messages import RunTrigger, Unit
 
 TODAY = date(2026, 11, 6)
@@ -18,7 +20,7 @@ def test_a_daily_run_ends_with_yesterday_and_rereads_a_sliding_window():
 def test_the_steady_daily_run_stays_within_30_first_page_requests_per_participant():
     units = plan.units_for_run(RunTrigger(days=3), ["user1"], TODAY)
     assert len(units) <= 30
-    assert {u.data_type for u in units} >= {dt.path_id for dt in DATA_TYPES} | {"settings", "paired-devices"}
+    assert {u.data_type for u in units} >= {dt.path_id for dt in DATA_TYPES} | {a.name for a in ACCOUNT_READS}
 
 
 def test_backfills_are_chunked_by_each_reads_cap():
@@ -35,6 +37,14 @@ def test_one_second_heart_rate_is_opt_in():
     opted = plan.units_for_run(RunTrigger(days=1), ["u"], TODAY, plan.PlanOptions(heart_rate_seconds=True))
     assert [u.method for u in opted if u.data_type == "heart-rate"] == ["rollUp", "list"]
     assert [u.method for u in default if u.data_type == "heart-rate"] == ["rollUp"]
+
+
+def test_every_opt_in_a_read_declares_is_a_plan_option():
+    assert {f.name for f in fields(plan.PlanOptions)} == OPT_INS
+    declared = {read.opt_in for dt in DATA_TYPES for read in dt.reads if read.opt_in}
+    assert declared <= OPT_INS
+    everything = plan.PlanOptions(**{name: True for name in OPT_INS})
+    assert len(plan.planned_reads(everything)) == sum(len(dt.reads) for dt in DATA_TYPES)
 
 
 def test_calls_use_civil_filters_and_local_midnights():

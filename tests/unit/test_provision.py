@@ -27,6 +27,7 @@ CONFIG = pv.Config(PROJECT, project_number=NUMBER)
 PLAN = pv.build_plan(CONFIG, TABLES_SQL)
 EXTRACT = "serviceAccount:fitbit-extract@demo-project.iam.gserviceaccount.com"
 TRANSFORM = "serviceAccount:fitbit-transform-load@demo-project.iam.gserviceaccount.com"
+NOTIFY = "serviceAccount:fitbit-notify@demo-project.iam.gserviceaccount.com"
 DEPLOYER = "serviceAccount:fitbit-deployer@demo-project.iam.gserviceaccount.com"
 PUBSUB_AGENT = f"serviceAccount:service-{NUMBER}@gcp-sa-pubsub.iam.gserviceaccount.com"
 EVENTARC_AGENT = f"serviceAccount:service-{NUMBER}@gcp-sa-eventarc.iam.gserviceaccount.com"
@@ -83,6 +84,38 @@ def test_the_transform_load_identity_holds_exactly_the_roles_parsing_staging_and
     }
 
 
+def test_the_notify_identity_publishes_units_claims_keys_and_reads_two_secrets_but_no_token():
+    assert _roles(NOTIFY) == {
+        ("roles/pubsub.publisher", "topic", "fitbit-units"),
+        ("roles/storage.objectCreator", "bucket", CONFIG.claims_bucket),
+        ("roles/storage.objectCreator", "bucket", CONFIG.raw_bucket),
+        ("roles/secretmanager.secretAccessor", "project", PROJECT),
+    }  # no run.invoker: an HTTP function has no trigger identity; no lister: it reads secrets by name
+    (grant,) = [b for b in PLAN.bindings if b.member == NOTIFY and b.role == "roles/secretmanager.secretAccessor"]
+    prefix = f"projects/{NUMBER}/secrets/"
+    expression = grant.condition.expression
+    for name in ("webhook-authorization", "webhook-participants"):
+        assert f'resource.name == "{prefix}{name}"' in expression
+        assert f'resource.name.startsWith("{prefix}{name}/")' in expression  # its versions
+    assert "participant-" not in expression.replace("webhook-participants", "")
+    assert "oauth-client" not in expression and expression.count("resource.name") == 4
+
+
+def test_the_webhook_secret_names_are_the_ones_the_runtime_reads():
+    from helper import webhooks
+    from tools.provisioning import config
+
+    assert (config.WEBHOOK_SECRET, config.PARTICIPANT_INDEX_SECRET) == (webhooks.WEBHOOK_SECRET,
+                                                                        webhooks.PARTICIPANT_INDEX)
+    assert {pv.Secret} and {"webhook-authorization", "webhook-participants"} <= {s.name for s in _of(pv.Secret)}
+
+
+def test_claims_live_in_a_bucket_without_a_trigger_whose_objects_are_deleted_after_a_day():
+    claims = next(b for b in _of(pv.Bucket) if b.name == CONFIG.claims_bucket)
+    assert claims.lifecycle == (pv.LifecycleRule(1),) and claims.public_access_prevention == "enforced"
+    assert Settings(runtime="gcp", gcp_project=PROJECT, raw_bucket=CONFIG.raw_bucket).claims_bucket == claims.name
+
+
 def test_only_a_direct_event_trigger_gets_the_event_receiver_role():
     receivers = {b.member for b in PLAN.bindings if b.role == "roles/eventarc.eventReceiver"}
     assert receivers == {f"serviceAccount:{f.account_id}@{PROJECT}.iam.gserviceaccount.com" for f in FUNCTIONS
@@ -106,7 +139,7 @@ def test_the_storage_trigger_can_publish_through_the_cloud_storage_service_agent
 def test_the_pubsub_agent_dead_letters_and_signs_push_tokens_for_the_trigger_identities_only():
     tokens = {(role, kind, name) for role, kind, name in _roles(PUBSUB_AGENT) if "TokenCreator" in role}
     assert tokens == {("roles/iam.serviceAccountTokenCreator", "service-account",
-                       f"{f.account_id}@{PROJECT}.iam.gserviceaccount.com") for f in FUNCTIONS}
+                       f"{f.account_id}@{PROJECT}.iam.gserviceaccount.com") for f in FUNCTIONS if f.event_driven}
     assert _roles(PUBSUB_AGENT) - tokens == {("roles/pubsub.publisher", "topic", "fitbit-units-dead-letter"),
                                              ("roles/pubsub.subscriber", "project", PROJECT)}
 
@@ -119,7 +152,7 @@ def test_the_eventarc_agent_is_created_and_granted_before_the_first_deploy():
 
 
 def test_the_secret_accessor_grant_is_limited_by_name_to_the_participant_and_oauth_client_secrets():
-    (grant,) = [b for b in PLAN.bindings if b.role == "roles/secretmanager.secretAccessor"]
+    (grant,) = [b for b in PLAN.bindings if b.role == "roles/secretmanager.secretAccessor" and b.member == EXTRACT]
     expression = grant.condition.expression
     prefix = f"projects/{NUMBER}/secrets/"
     assert f'resource.name.startsWith("{prefix}{secrets.PARTICIPANT_PREFIX}")' in expression
@@ -160,7 +193,8 @@ def test_the_staging_bucket_is_the_one_the_bigquery_warehouse_stages_to():
 
 def test_each_declared_function_gets_an_identity_and_a_delivery_policy_on_its_trigger_subscription():
     policies = {t.function: t.delivery for t in _of(pv.TriggerDelivery)}
-    assert set(policies) == {f.deployed_name for f in FUNCTIONS} == set(pv.FUNCTION_NAMES.values())
+    assert set(policies) == {f.deployed_name for f in FUNCTIONS if f.event_driven}
+    assert {f.deployed_name for f in FUNCTIONS} == set(pv.FUNCTION_NAMES.values())
     assert {f"{f.account_id}@{PROJECT}.iam.gserviceaccount.com" for f in FUNCTIONS} <= {
         r.email for r in _of(pv.ServiceAccount)}
     for delivery in policies.values():

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from fitbit.catalogue import DATA_TYPES
 from simulator import SimConfig, Simulator
 from simulator.timefmt import parse_duration, parse_rfc3339
 from tests.conftest import Api
@@ -190,9 +191,7 @@ def test_weight_and_body_fat_come_from_a_scale_some_mornings(sim) -> None:
 
 def test_daily_metrics_exist_every_day_and_zones_are_ordered(sim) -> None:
     api = Api(sim, "user2")
-    for type_id in ("daily-resting-heart-rate", "daily-heart-rate-zones", "daily-heart-rate-variability",
-                    "daily-oxygen-saturation", "daily-respiratory-rate", "daily-sleep-temperature-derivations",
-                    "daily-vo2-max"):
+    for type_id in [dt.path_id for dt in DATA_TYPES if dt.record_type == "daily"]:
         items = api.get(f"/v4/users/me/dataTypes/{type_id}/dataPoints").json()["dataPoints"]
         assert len(items) == 14, type_id
         assert all(i["dataSource"]["recordingMethod"] == "DERIVED" for i in items)

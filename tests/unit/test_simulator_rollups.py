@@ -4,45 +4,98 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, Callable, NamedTuple
 
 import pytest
 
-from fitbit.catalogue import DATA_TYPES
-
+from fitbit.catalogue import DATA_TYPES, by_path_id
+from simulator.discovery import schemas
+from simulator.generators import GENERATORS
 from simulator.timefmt import parse_duration, parse_rfc3339
 from tests.conftest import Api
 
 USERS = ("user1", "user2", "user3", "user4", "user5")
 START, END = date(2026, 10, 23), date(2026, 11, 5)
-# type -> (function of a reconciled value -> contributions, function of a rollup value -> totals)
-SUMMED = {
-    "steps": (lambda v: {"n": int(v.get("count", 0))}, lambda r: {"n": int(r["countSum"])}),
-    "distance": (lambda v: {"n": int(v.get("millimeters", 0))}, lambda r: {"n": int(r["millimetersSum"])}),
-    "floors": (lambda v: {"n": int(v.get("count", 0))}, lambda r: {"n": int(r["countSum"])}),
-    "altitude": (lambda v: {"n": int(v.get("gainMillimeters", 0))}, lambda r: {"n": int(r["gainMillimetersSum"])}),
-    "active-zone-minutes": (
-        lambda v: {v["heartRateZone"]: int(v["activeZoneMinutes"])},
-        lambda r: {"FAT_BURN": int(r["sumInFatBurnHeartZone"]), "CARDIO": int(r["sumInCardioHeartZone"]),
-                   "PEAK": int(r["sumInPeakHeartZone"])}),
-    "active-minutes": (
-        lambda v: {a["activityLevel"]: int(a["activeMinutes"]) for a in v["activeMinutesByActivityLevel"]},
-        lambda r: {a["activityLevel"]: int(a["activeMinutesSum"])
-                   for a in r.get("activeMinutesRollupByActivityLevel", [])}),
-    "sedentary-period": (lambda v: {"s": _seconds(v["interval"])},
-                         lambda r: {"s": int(parse_duration(r["durationSum"]))}),
-    "time-in-heart-rate-zone": (
-        lambda v: {v["heartRateZoneType"]: _seconds(v["interval"])},
-        lambda r: {z["heartRateZone"]: int(parse_duration(z["duration"])) for z in r.get("timeInHeartRateZones", [])}),
-}
-# Partial responses keep the 400,000 reconciled points of this module small on the wire.
-FIELDS = {"steps": None, "distance": "millimeters", "floors": "count", "altitude": "gainMillimeters",
-          "active-zone-minutes": "heartRateZone,activeZoneMinutes", "active-minutes": "activeMinutesByActivityLevel",
-          "sedentary-period": "interval/startTime,interval/endTime",
-          "time-in-heart-rate-zone": "heartRateZoneType,interval/startTime,interval/endTime"}
-KEYS = {"steps": "steps", "distance": "distance", "floors": "floors", "altitude": "altitude",
-        "active-zone-minutes": "activeZoneMinutes", "active-minutes": "activeMinutes",
-        "sedentary-period": "sedentaryPeriod", "time-in-heart-rate-zone": "timeInHeartRateZone"}
+Totals = dict[str, int]
+
+
+class Oracle(NamedTuple):
+    """How a reconciled value contributes to its rollup, and how to read the rollup's totals back."""
+
+    point: Callable[[dict[str, Any]], Totals]
+    rollup: Callable[[dict[str, Any]], Totals]
+    fields: str  # the value fields a partial response must keep
+
+
+def _props(ref: str) -> dict[str, Any]:
+    return schemas()[ref]["properties"]
+
+
+def _enum(spec: dict[str, Any]) -> list[str]:
+    return [v for v in spec.get("enum", []) if not v.endswith("_UNSPECIFIED")]
+
+
+def _camel(value: str) -> str:
+    return "".join(part.capitalize() for part in value.split("_"))
+
+
+def _oracle(json_key: str) -> Oracle | None:
+    """An oracle read off the discovery schemas alone, for the ways a rollup value adds up its points:
+    ``xSum`` of an int64 ``x``; ``durationSum`` of the intervals; a by-key array of ``xSum``; a by-key
+    array of durations per enum value; one ``...{Value}...`` field per enum value of an int64."""
+    point_ref = schemas()["DataPoint"]["properties"].get(json_key, {}).get("$ref")
+    rollup_ref = schemas()["RollupDataPoint"]["properties"].get(json_key, {}).get("$ref")
+    if not point_ref or not rollup_ref:
+        return None
+    point, rollup = _props(point_ref), _props(rollup_ref)
+    ints = [f for f, spec in point.items() if spec.get("format") == "int64"]
+    enums = [f for f, spec in point.items() if _enum(spec)]
+    arrays = {f: _props(spec["items"]["$ref"]) for f, spec in point.items() if spec.get("type") == "array"}
+    rollup_arrays = {f: _props(spec["items"]["$ref"]) for f, spec in rollup.items() if spec.get("type") == "array"}
+    span = "interval/startTime,interval/endTime"
+    if ints and all(f + "Sum" in rollup for f in ints) and not enums:
+        return Oracle(lambda v: {f: int(v.get(f, 0)) for f in ints},
+                      lambda r: {f: int(r.get(f + "Sum", 0)) for f in ints}, ",".join(ints))
+    if set(rollup) == {"durationSum"} and "interval" in point:
+        return Oracle(lambda v: {"s": _seconds(v["interval"])}, lambda r: {"s": int(parse_duration(r["durationSum"]))},
+                      span)
+    for name, items in arrays.items():
+        key = next(f for f, spec in items.items() if _enum(spec))
+        value = next(f for f, spec in items.items() if spec.get("format") == "int64")
+        target = next((r for r, ritems in rollup_arrays.items() if key in ritems and value + "Sum" in ritems), None)
+        if target:
+            return _by_key(name, key, value, target)
+    if len(enums) == 1 and "interval" in point and not ints:
+        (enum,) = enums
+        for rname, ritems in rollup_arrays.items():
+            key = next((f for f, spec in ritems.items() if _enum(spec) == _enum(point[enum])), None)
+            length = next((f for f, spec in ritems.items() if spec.get("format") == "google-duration"), None)
+            if key and length:
+                return _durations_by_enum(enum, rname, key, length)
+    if len(enums) == 1 and len(ints) == 1:
+        (enum,), (count,) = enums, ints
+        per_value = {e: next((f for f in rollup if _camel(e) in f), None) for e in _enum(point[enum])}
+        if all(per_value.values()):
+            return Oracle(lambda v: {v[enum]: int(v[count])},
+                          lambda r: {e: int(r.get(f, 0)) for e, f in per_value.items() if f}, f"{enum},{count}")
+    return None
+
+
+def _by_key(array: str, key: str, value: str, rollup_array: str) -> Oracle:
+    return Oracle(lambda v: {a[key]: int(a[value]) for a in v[array]},
+                  lambda r: {a[key]: int(a[value + "Sum"]) for a in r.get(rollup_array, [])}, array)
+
+
+def _durations_by_enum(enum: str, rollup_array: str, key: str, length: str) -> Oracle:
+    return Oracle(lambda v: {v[enum]: _seconds(v["interval"])},
+                  lambda r: {z[key]: int(parse_duration(z[length])) for z in r.get(rollup_array, [])},
+                  f"{enum},interval/startTime,interval/endTime")
+
+
+# Every catalogue type whose points a rollup adds up (sums and clipped durations), with its oracle.
+ORACLES = {dt.path_id: oracle for dt in DATA_TYPES if dt.has_data_point_schema
+           and (spec := GENERATORS[dt.path_id].rollup) is not None and spec.kind in ("sum", "clip")
+           and (oracle := _oracle(dt.json_key)) is not None}
 
 
 def _seconds(interval: dict[str, str]) -> int:
@@ -84,7 +137,7 @@ def _add(into: dict[str, int], part: dict[str, int]) -> None:
 
 # Every participant for the catalogue's summed types; two (a DST zone and the traveller) for the others.
 SUMMED_DAILY = {dt.path_id for dt in DATA_TYPES if dt.summed_daily}
-MATRIX = [pytest.param(u, t, id=f"{u}-{t}") for t in sorted(SUMMED) for u in USERS
+MATRIX = [pytest.param(u, t, id=f"{u}-{t}") for t in sorted(ORACLES) for u in USERS
           if t in SUMMED_DAILY or u in ("user1", "user3")]
 
 
@@ -92,10 +145,10 @@ MATRIX = [pytest.param(u, t, id=f"{u}-{t}") for t in sorted(SUMMED) for u in USE
 def test_daily_rollup_equals_the_sum_of_reconciled_points_for_every_day(sim, reconciled, user: str,
                                                                        type_id: str) -> None:
     api = Api(sim, user)
-    point, rollup = SUMMED[type_id]
-    key = KEYS[type_id]
+    point, rollup, fields = ORACLES[type_id]
+    key = by_path_id(type_id).json_key
     sums: dict[date, dict[str, int]] = defaultdict(dict)
-    mask = FIELDS[type_id] and f"dataPoints({key}(interval/civilStartTime/date,{FIELDS[type_id]})),nextPageToken"
+    mask = f"dataPoints({key}(interval/civilStartTime/date,{fields})),nextPageToken"
     for item in reconciled(user, type_id, mask):
         _add(sums[_day_of(item[key]["interval"]["civilStartTime"])], point(item[key]))
     windows = _daily(api, type_id)
@@ -104,7 +157,7 @@ def test_daily_rollup_equals_the_sum_of_reconciled_points_for_every_day(sim, rec
         expected = {k: v for k, v in sums.get(day, {}).items() if v}
         assert {k: v for k, v in rollup(window[key]).items() if v} == expected, (user, day)
     assert {d for d, s in sums.items() if any(s.values())} <= set(windows)
-    if type_id in ("steps", "distance", "floors", "altitude"):
+    if by_path_id(type_id).true_zeros:
         assert set(windows) == {START + timedelta(days=i) for i in range(14)}, "worn every day: true zeros present"
 
 
@@ -245,5 +298,6 @@ def test_wearables_only_rollups_drop_the_phone_steps(api: Api, sim) -> None:
 
 def test_the_matrix_covers_every_summed_catalogue_type_for_every_participant() -> None:
     covered = {(p.values[0], p.values[1]) for p in MATRIX}
-    for type_id in SUMMED_DAILY - {"total-calories"}:  # total calories: the per-minute model test above
+    # Types without data points (total calories) have nothing to sum: the per-minute model test above.
+    for type_id in {dt.path_id for dt in DATA_TYPES if dt.summed_daily and dt.has_data_point_schema}:
         assert {(u, type_id) for u in USERS} <= covered

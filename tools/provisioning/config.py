@@ -25,6 +25,9 @@ PROJECT_NUMBER_PLACEHOLDER = "<project-number>"
 # The names helper.secrets uses (not imported: it needs the Google client libraries at import).
 PARTICIPANT_SECRET_PREFIX = "participant-"
 OAUTH_CLIENT_SECRET = "oauth-client"
+# The names helper.webhooks uses: the webhook endpoint secret and the healthUserId → participant index.
+WEBHOOK_SECRET = "webhook-authorization"
+PARTICIPANT_INDEX_SECRET = "webhook-participants"
 SECRET_LABELS = (("app", "fitbit-pipeline"),)
 
 # Deployed names: Cloud Run service names allow no underscores, so the function name is spelled with
@@ -64,7 +67,8 @@ class Config:
     project_number: str | None = field(default=None, metadata={
         "help": "the project's number (looked up with gcloud when omitted)"})
     raw_bucket: str = field(default="", metadata={
-        "help": "raw bucket (bucket names are global); staging is <raw bucket>-staging", "shown": "<project>-fitbit-raw"})
+        "help": "raw bucket (bucket names are global); staging is <raw bucket>-staging, webhook claims "
+                "<raw bucket>-claims", "shown": "<project>-fitbit-raw"})
     build_bucket: str = field(default="", metadata={
         "help": "where `gcloud builds submit` uploads the source", "shown": "<project>-fitbit-build"})
     units_topic: str = field(default="fitbit-units", metadata={
@@ -95,7 +99,7 @@ class Config:
             object.__setattr__(self, "build_bucket", f"{self.project}-fitbit-build")
         if self.project_number is not None and not self.project_number.isdigit():
             raise ValueError("project_number must be the project's number (digits only)")
-        for name in (self.raw_bucket, self.staging_bucket, self.build_bucket):
+        for name in (self.raw_bucket, self.staging_bucket, self.claims_bucket, self.build_bucket):
             if not _BUCKET.match(name) or ".." in name or name.startswith("goog"):
                 raise ValueError(f"bucket name {name!r} is not valid (3-63 of a-z 0-9 - _ .); shorten raw_bucket")
         for name in (self.units_topic, self.dead_letter_topic):
@@ -120,6 +124,11 @@ class Config:
     def staging_bucket(self) -> str:
         """The bucket helper.compose gives BigQueryWarehouse for staged NDJSON."""
         return f"{self.raw_bucket}-staging"
+
+    @property
+    def claims_bucket(self) -> str:
+        """The bucket helper.settings gives the notify function for its idempotency keys (no trigger on it)."""
+        return f"{self.raw_bucket}-claims"
 
     @property
     def dead_letter_topic(self) -> str:

@@ -10,7 +10,9 @@ from tools.cloud_functions import DIRECT_EVENT_TRIGGERS, FUNCTIONS, CloudFunctio
 from tools.provisioning.config import (
     APIS,
     OAUTH_CLIENT_SECRET,
+    PARTICIPANT_INDEX_SECRET,
     PARTICIPANT_SECRET_PREFIX,
+    WEBHOOK_SECRET,
     Config,
 )
 from tools.provisioning.model import (
@@ -144,6 +146,10 @@ def build_plan(config: Config, tables_sql: str) -> Plan:
         Bucket(c.staging_bucket, c.region, "NDJSON rows waiting for the hourly MERGE (deleted by each flush; the "
                "lifecycle rule only sweeps what a failed flush left)", (LifecycleRule(c.staging_delete_after_days),),
                flags=flags_of(c, "raw_bucket", "region", "staging_delete_after_days")),
+        Bucket(c.claims_bucket, c.region, "the notify function's idempotency keys (empty objects, one per "
+               "participant × type × day × coalescing window); a bucket of its own so that claims fire no "
+               "transform_load invocation, and a day is all a key must live", (LifecycleRule(1),),
+               flags=flags_of(c, "raw_bucket", "region")),
         Bucket(c.build_bucket, c.region, "source archives uploaded by `gcloud builds submit` (the build reads "
                "them as fitbit-deployer)", (LifecycleRule(30),), flags=flags_of(c, "build_bucket", "region")),
         Topic(c.units_topic, "work messages: scheduled runs and flushes, units, follow-ups",
@@ -158,6 +164,10 @@ def build_plan(config: Config, tables_sql: str) -> Plan:
         *tables_from_ddl(tables_sql, c.dataset),
         Secret(OAUTH_CLIENT_SECRET, "its version is added in docs/deploy.md step 6, from standard input; "
                f"{PARTICIPANT_SECRET_PREFIX}<id> secrets are created by scripts/authorise.py"),
+        Secret(WEBHOOK_SECRET, "the webhook endpoint secret Google sends as Authorization (docs/deploy.md, "
+               "webhooks); its version is added from standard input"),
+        Secret(PARTICIPANT_INDEX_SECRET, "healthUserId → participant and time zone, no token: what notify reads "
+               "instead of the grants; rewritten by scripts/authorise.py at each enrolment"),
         # Scheduler jobs publish to the units topic, which exists before any deploy: they are made here, by
         # the person provisioning, so the build needs no Cloud Scheduler rights and never resets them.
         SchedulerJob("fitbit-daily-run", c.region, f"0 {c.daily_hour} * * *", c.time_zone, c.units_topic,
@@ -167,7 +177,8 @@ def build_plan(config: Config, tables_sql: str) -> Plan:
                      bodies["flush"], "hourly MERGE of the staged rows into the tables",
                      flags=flags_of(c, "region", "time_zone", "flush_minute", "units_topic")),
         # Eventarc creates each trigger's subscription at deploy time: only then can its policy be set.
-        *(TriggerDelivery(f.deployed_name, c.region, delivery, flags=delivery_flags) for f in FUNCTIONS),
+        *(TriggerDelivery(f.deployed_name, c.region, delivery, flags=delivery_flags)
+          for f in FUNCTIONS if f.event_driven),
     ]
 
     project = Target("project", p)
@@ -177,12 +188,17 @@ def build_plan(config: Config, tables_sql: str) -> Plan:
         "units-topic": (Target("topic", c.units_topic), None),
         "raw-bucket": (Target("bucket", c.raw_bucket), None),
         "staging-bucket": (Target("bucket", c.staging_bucket), None),
+        "claims-bucket": (Target("bucket", c.claims_bucket), None),
         "dataset": (Target("dataset", c.dataset), None),
         "pipeline-secrets": (project, Condition(
             "fitbit-pipeline-secrets",
             f'resource.name.startsWith("{secrets}{PARTICIPANT_SECRET_PREFIX}") || '
             f'resource.name == "{secrets}{OAUTH_CLIENT_SECRET}" || '
             f'resource.name.startsWith("{secrets}{OAUTH_CLIENT_SECRET}/")')),
+        "webhook-secrets": (project, Condition(
+            "fitbit-webhook-secrets",
+            " || ".join(f'resource.name == "{secrets}{name}" || resource.name.startsWith("{secrets}{name}/")'
+                        for name in (WEBHOOK_SECRET, PARTICIPANT_INDEX_SECRET)))),
     }
     bindings: list[Binding] = []
     for f in FUNCTIONS:
@@ -202,7 +218,7 @@ def build_plan(config: Config, tables_sql: str) -> Plan:
                   Target("service-account", identities[f.name].email),
                   "signs the push tokens of the trigger identity: needed where the Pub/Sub agent predates "
                   "8 April 2021, harmless elsewhere, and on the one account instead of the project")
-          for f in FUNCTIONS),
+          for f in FUNCTIONS if f.event_driven),
         # The build's identities.
         Binding(deployer.member, "roles/cloudfunctions.developer", project, "deploys and updates the functions"),
         *(Binding(deployer.member, "roles/iam.serviceAccountUser", Target("service-account", sa.email),
@@ -229,6 +245,8 @@ def _function_bindings(f: CloudFunction, identity: ServiceAccount,
         role = grant.role if grant.role.startswith("roles/") else f"projects/{project_id}/roles/{grant.role}"
         out.append(Binding(identity.member, role, target, grant.reason, condition))
     project = targets["project"][0]
+    if not f.event_driven:
+        return out  # called over HTTP by Google's webhook sender: no trigger identity (docs/deploy.md)
     out.append(Binding(identity.member, "roles/run.invoker", project,
                        "trigger identity: Eventarc calls the function with its token. On the project, because "
                        "Cloud Run IAM takes no resource-name condition and the service exists only after the "

@@ -1,4 +1,4 @@
-"""TCX (Training Center XML) track export → exercise_tcx_points rows.
+"""TCX (Training Center XML) track export → track-point rows (the ``exercise-tcx`` detail's table).
 
 exportExerciseTcx with ``alt=media`` returns Garmin TCX v2 XML. We keep time, position, altitude,
 cumulative distance and heart rate per track point; absent elements stay NULL (a track point without
@@ -8,12 +8,11 @@ a fix has no Position). Parsed with the standard library: the schema is small an
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from fitbit.errors import UnexpectedResponse
-
-if TYPE_CHECKING:
-    from fitbit.parse import PageContext, Row
+from fitbit.parse.fast import memo_utc_text
+from fitbit.parse.page import PageContext, Row, lineage
 
 NS = {"t": "http://www.garmin.com/xmlschemas/TrainingCenterDatabase/v2"}
 # Paths in Clark notation ({namespace}tag): ElementPath then skips expanding prefixes on every call.
@@ -30,8 +29,7 @@ def _float(node: Any, path: str) -> float | None:
 
 
 def parse_tcx(ctx: PageContext, body: bytes | str) -> list[Row]:
-    from fitbit.parse import PARSER_VERSION, utc_text
-
+    """One row per track point that has a time; raises UnexpectedResponse for XML that is not well formed."""
     try:
         root = ET.fromstring(body)
     except ET.ParseError:
@@ -40,7 +38,8 @@ def parse_tcx(ctx: PageContext, body: bytes | str) -> list[Row]:
         raise UnexpectedResponse("TCX page without its exercise data point")
     rows: list[Row] = []
     day = ctx.civil_date.isoformat() if ctx.civil_date else None
-    point_time = utc_text()
+    point_time = memo_utc_text()
+    stamped = lineage(ctx)
     for point in root.iterfind(TRACKPOINTS):
         stamp = point.find(TIME)
         if stamp is None or not stamp.text:
@@ -56,8 +55,6 @@ def parse_tcx(ctx: PageContext, body: bytes | str) -> list[Row]:
             "altitude_m": _float(point, ALTITUDE),
             "distance_m": _float(point, DISTANCE),
             "heart_rate_bpm": int(hr) if hr is not None else None,
-            "raw_object": ctx.raw_object,
-            "parser_version": PARSER_VERSION,
-            "fetched_at": ctx.fetched_at,
+            **stamped,
         })
     return rows
