@@ -5,13 +5,15 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help demo demo-gcp report test test-fast chaos sql check-sql bench clean
+.PHONY: help demo demo-gcp report check test test-fast chaos sql check-sql bench clean
 
 help:
 	@echo "make demo       run the daily job + 14-day history on the embedded default (simulator, DuckDB)"
 	@echo "make demo-gcp   the demo on emulated Google Cloud (Pub/Sub, GCS, BigQuery emulators; optional, needs Java)"
 	@echo "make report     write the cohort report (one HTML file) from the demo warehouse's views"
-	@echo "make test       install and run the test suite with coverage"
+	@echo "make check      lint (ruff) and the import contracts: layers, no cycles (lint-imports); a second"
+	@echo "make test       install and run the test suite with coverage: every tier (the README's test command)"
+	@echo "make test-fast  the offline tiers without the slow runs: unit, contract, local and packaging checks"
 	@echo "make chaos      SIGKILL the embedded run CHAOS_KILLS times (default 10), resume, compare with a clean run"
 	@echo "make sql        regenerate bigquery_sql/ from the catalogue"
 	@echo "make bench      benchmarks (issue #7): JSON lines on stdout, a summary on stderr; a few minutes"
@@ -34,11 +36,23 @@ demo-gcp: $(STAMP)
 report: $(STAMP)
 	$(BIN)/python scripts/report.py
 
-test: $(STAMP)
-	$(BIN)/python -m pytest
+# Static checks only, so they run first and fail fast: .ci/run runs `make check` before `make test`.
+check: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache
 
+# Every tier, with coverage. The tiers without emulators run on both cores (pytest-xdist; --dist loadfile
+# keeps a file's module-scoped end-to-end run on one worker), then the emulator tier runs alone: each
+# worker would start its own emulator stack. The second coverage report is the whole suite's (the first
+# one, printed after the first run, leaves out the emulator tier). Plain `pytest` runs it all on one core.
+XDIST := -n 2 --dist loadfile
+test: $(STAMP)
+	$(BIN)/python -m pytest tests/unit tests/contract tests/local tests/packaging $(XDIST)
+	$(BIN)/python -m pytest tests/emulator --cov-append
+
+# The same selection as Cloud Build's test step: no end-to-end runs, no emulators, no live project.
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -m "not slow" --no-cov
+	$(BIN)/python -m pytest -m "not slow and not emulator and not live" --no-cov $(XDIST)
 
 # Issue #11: a few minutes on 2 cores; its last line is `chaos: K crashes, L lost, D duplicated, Q quarantined,
 # B blocked flushes` and it fails unless L = D = B = 0. `.ci/run` runs a short version (CHAOS_KILLS=3).

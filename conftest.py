@@ -24,3 +24,7 @@ def _isolate_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
         if name.startswith(_AMBIENT) and name != "REQUIRE_EMULATORS":
             monkeypatch.delenv(name, raising=False)
+
+# pytester runs an inner pytest session in process: tests/unit/test_purity_guard.py uses it to prove the
+# unit tier's guard fails a test that opens a socket or starts a process.
+pytest_plugins = ("pytester",)

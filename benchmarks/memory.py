@@ -36,8 +36,7 @@ def measure(folder: Path) -> dict[str, Any]:
 
 
 def _child(folder: Path, mode: str) -> dict[str, Any]:
-    from benchmarks.pages import load
-    from benchmarks.transform import ours
+    from benchmarks.pages import load, ours
 
     pages = load(folder)
     if mode == "tracemalloc":

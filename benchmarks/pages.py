@@ -16,7 +16,7 @@ from typing import Iterator
 
 from fitbit.calls import export_tcx_call, paired_devices_call, settings_call
 from fitbit.client import HealthClient
-from fitbit.parse import PageContext, parse_page
+from fitbit.parse import PageContext, Row, parse_page
 from fitbit.plan import PlanOptions, call_for, object_name, planned_reads
 from simulator import SIM_BASE_URL, SimConfig, Simulator, simulator_session
 from fitbit.messages import Unit
@@ -30,6 +30,15 @@ DAY = date(2026, 11, 4)
 class RawPage:
     ctx: PageContext
     body: bytes
+
+
+def ours(pages: list[RawPage]) -> dict[str, list[Row]]:
+    """Our transform over the pages: rows per table, as transform_load builds them (the fast path)."""
+    tables: dict[str, list[Row]] = {}
+    for page in pages:
+        for table, rows in parse_page(page.ctx, page.body).rows.items():
+            tables.setdefault(table, []).extend(rows)
+    return tables
 
 
 def _client(sim: Simulator, user: str) -> HealthClient:

@@ -21,17 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import memory
-from benchmarks.pages import RawPage, save
+from benchmarks.pages import RawPage, ours, save
 from benchmarks.timing import interleaved
 from fitbit.parse import Row, load_json, parse_page, reference_rows
-
-
-def ours(pages: list[RawPage]) -> dict[str, list[Row]]:
-    tables: dict[str, list[Row]] = {}
-    for page in pages:
-        for table, rows in parse_page(page.ctx, page.body).rows.items():
-            tables.setdefault(table, []).extend(rows)
-    return tables
 
 
 def reference(pages: list[RawPage]) -> dict[str, list[Row]]:

@@ -9,9 +9,10 @@ durable queue (SQLite in the state dir) that carries the work messages, as GCS +
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
-from typing import Any, Callable
 
 from fitbit.client import HealthClient
 from fitbit.jobs.extract import ExtractContext
@@ -23,11 +24,13 @@ from fitbit.jobs.transform import TransformContext
 from fitbit.errors import ReconsentNeeded
 from fitbit.oauth import TokenSource
 from fitbit.plan import PlanOptions
+from fitbit.ports import Queue, RawStore, Warehouse
 from helper import logs
 from helper.queue import LocalQueue, PubSubQueue, utc_now
 from helper.secrets import (
     LocalSecretStore,
     SecretManagerStore,
+    SecretStore,
     enrolled_participants,
     load_grant,
     load_oauth_client,
@@ -40,15 +43,20 @@ from helper.warehouse import BigQueryWarehouse, DuckDbWarehouse
 
 @dataclass(eq=False)  # hashed by identity: one set of adapters per Settings, cached below
 class Adapters:
+    """One process's adapters, each typed by the Protocol the domain (or, for secrets, composition) uses.
+
+    The warehouse is built on first use (a connection), then kept: ``warehouse()``.
+    """
+
     settings: Settings
-    store: Any
-    queue: Any
-    warehouse_factory: Callable[[], Any]
-    secrets: Any
-    clock: Callable[[], Any] = utc_now
+    store: RawStore
+    queue: Queue
+    warehouse_factory: Callable[[], Warehouse]
+    secrets: SecretStore
+    clock: Callable[[], datetime] = utc_now
 
     @cache  # noqa: B019 - one warehouse connection per Adapters object is the point
-    def warehouse(self) -> Any:
+    def warehouse(self) -> Warehouse:
         return self.warehouse_factory()
 
 

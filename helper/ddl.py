@@ -6,6 +6,7 @@ runtimes cannot drift apart table by table. The dataset is a parameter; no proje
 
 from __future__ import annotations
 
+import functools
 import logging
 
 import sqlglot
@@ -83,5 +84,6 @@ def _distinct(column: Column) -> str:
     return f"T.{column.name} IS DISTINCT FROM S.{column.name}"
 
 
+@functools.lru_cache(maxsize=1024)  # pure; each warehouse re-issues the same DDL, views and MERGEs
 def to_duckdb(sql: str) -> str:
     return ";\n".join(sqlglot.transpile(sql, read="bigquery", write="duckdb"))

@@ -1,9 +1,14 @@
-"""Shared fixtures: a simulator core, an in-process API client for it, and a running HTTP simulator."""
+"""Shared fixtures (a simulator core, an in-process API client for it, a running HTTP simulator) and tiers.
+
+Each test gets its tier's marker from its folder (``unit``, ``contract``, ``local``, ``packaging``; the
+emulator tier's tests say ``emulator`` themselves where they need the emulators), so ``-m`` can pick tiers.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,6 +16,17 @@ import requests
 
 from simulator import SIM_BASE_URL, RunningSimulator, SimConfig, Simulator, running_simulator
 from simulator.transport import SimulatorAdapter
+
+
+TIERS = ("unit", "contract", "local", "packaging")
+_HERE = Path(__file__).resolve().parent
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        parts = item.path.resolve().relative_to(_HERE).parts
+        if len(parts) > 1 and parts[0] in TIERS:
+            item.add_marker(parts[0])
 
 
 class Api:

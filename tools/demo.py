@@ -69,7 +69,8 @@ def simulator_process(users: int, days: int, *, seed: int = 42, end_date: date =
 
 def _wait_for_listening(proc: subprocess.Popen, timeout_s: float = 60.0) -> str:
     deadline = time.monotonic() + timeout_s
-    assert proc.stdout is not None
+    if proc.stdout is None:
+        raise RuntimeError("the simulator was started without a stdout pipe")
     while time.monotonic() < deadline:
         line = proc.stdout.readline()
         if not line:

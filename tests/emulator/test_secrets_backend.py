@@ -1,7 +1,7 @@
 """SECRETS_BACKEND: grants in a 0600 file on the gcp runtime, for the emulated stack only.
 
 Secret Manager has no emulator, so the emulated stack keeps grants where the embedded default does;
-SecretManagerStore itself is covered against a fake of its REST transport in tests/unit/test_secrets.py.
+SecretManagerStore itself is covered against a fake of its REST transport in tests/local/test_secret_manager.py.
 """
 
 from __future__ import annotations

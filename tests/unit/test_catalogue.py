@@ -1,8 +1,6 @@
 """The catalogue agrees with Google's discovery document, with itself, and with the generated SQL."""
 
 import re
-import subprocess
-import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -155,35 +153,3 @@ def test_requested_scopes_are_exactly_what_the_catalogue_needs():
         "settings.readonly", "sleep.readonly"))
     discovery_scopes = set(DISCOVERY["auth"]["oauth2"]["scopes"])
     assert set(required_scopes()) <= discovery_scopes
-
-
-def test_committed_sql_matches_the_catalogue():
-    result = subprocess.run([sys.executable, "scripts/create_sql_files.py", "--check"], cwd=ROOT,
-                            capture_output=True, text=True)
-    assert result.returncode == 0, result.stdout
-
-
-CHANGED_CATALOGUE = """
-import sys
-from dataclasses import replace
-sys.path.insert(0, ".")
-import fitbit.catalogue as catalogue
-from fitbit.catalogue import entries
-steps = entries.DATA_TYPES[0]
-column = replace(steps.reads[0].columns[0], description="Steps, as a changed catalogue describes them")
-entries.DATA_TYPES = (replace(steps, reads=(replace(steps.reads[0], columns=(column,)), *steps.reads[1:])),
-                      *entries.DATA_TYPES[1:])
-catalogue.DATA_TYPES = entries.DATA_TYPES
-for cached in (catalogue._index, catalogue.unit_kinds, catalogue.table_spec, catalogue.all_tables):
-    cached.cache_clear()
-sys.argv = ["create_sql_files.py", "--check"]
-import runpy
-runpy.run_path("scripts/create_sql_files.py", run_name="__main__")
-"""
-
-
-def test_sql_check_fails_after_a_catalogue_change_until_regenerated():
-    result = subprocess.run([sys.executable, "-c", CHANGED_CATALOGUE], cwd=ROOT, capture_output=True, text=True)
-    assert result.returncode == 1, result.stdout + result.stderr
-    assert "create_tables.sql out of date" in result.stdout
-    assert "+  steps INT64 OPTIONS(description='Steps, as a changed catalogue describes them')" in result.stdout

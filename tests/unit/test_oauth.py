@@ -210,14 +210,6 @@ def test_an_unreachable_token_endpoint_is_a_network_error() -> None:
         tokens()
 
 
-def test_a_token_endpoint_that_keeps_failing_is_a_server_error_after_google_auths_own_retries() -> None:
-    fake = FakeGoogle(*[(503, {"error": "temporarily_unavailable"})] * 3)  # google-auth tries 3 times (~3 s)
-    tokens = TokenSource(CONFIG, REFRESH, SCOPES, session_with(fake))
-    with pytest.raises(ServerError):
-        tokens()
-    assert len(fake.token_forms) == 3
-
-
 def test_a_200_without_an_access_token_is_unexpected() -> None:
     tokens = TokenSource(CONFIG, REFRESH, SCOPES, session_with(FakeGoogle((200, {"expires_in": 3599}))))
     with pytest.raises(UnexpectedResponse):

@@ -331,7 +331,7 @@ def test_a_flag_given_to_provisioning_reaches_its_resource_in_the_phase_that_cre
     applied = json.dumps(gcloud.state, default=str) + repr(clients.specs) + repr(gcloud.calls)
     plan = pv.build_plan(replace(CONFIG, project_number=None, **{name: value}), TABLES_SQL)
     assert plan.uses(name)
-    for phase, resource in plan.uses(name):
+    for _phase, resource in plan.uses(name):
         assert (name, value) in resource.flags
     expected = {"region": "--location=europe-west4", "raw_bucket": "'study-raw'", "build_bucket": "'study-build'",
                 "units_topic": "topics/study-units", "dataset": "'study'", "time_zone": "Europe/London",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -147,10 +148,24 @@ def test_a_keyset_that_cannot_be_fetched_asks_google_to_deliver_again(ctx, ring)
     assert post(ctx, ring, body_of(notification("111"))).status == 503
 
 
-def test_the_log_line_carries_counts_and_never_the_body_or_the_secret(ctx, ring, caplog):
-    caplog.set_level("INFO", logger="fitbit.notify")
-    post(ctx, ring, body_of(notification("111")))
-    post(ctx, ring, body_of(notification("111")), Authorization="Bearer wrong")
-    text = " ".join(f"{r.getMessage()} {vars(r)}" for r in caplog.records)
+def test_the_log_line_carries_counts_and_never_the_body_or_the_secret(ctx, ring):
+    # A handler on the logger itself, enabled: earlier tests may have run helper.logs.configure (which stops
+    # "fitbit" propagating to the root logger, where caplog listens) or a logging.config call that disables
+    # existing loggers.
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler(logging.INFO)
+    handler.emit = records.append  # type: ignore[method-assign]
+    logger = logging.getLogger("fitbit.notify")
+    saved = logger.level, logger.disabled
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.disabled = False
+    try:
+        post(ctx, ring, body_of(notification("111")))
+        post(ctx, ring, body_of(notification("111")), Authorization="Bearer wrong")
+    finally:
+        logger.removeHandler(handler)
+        logger.level, logger.disabled = saved
+    text = " ".join(f"{r.getMessage()} {vars(r)}" for r in records)
     assert "accepted" in text and "rejected:authorization" in text
     assert "111" not in text and SECRET not in text and "wrong" not in text and "intervals" not in text

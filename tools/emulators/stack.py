@@ -266,6 +266,3 @@ def _group_alive(pgid: int) -> bool:
         return False
     return True
 
-
-if __name__ == "__main__":
-    sys.exit(main())

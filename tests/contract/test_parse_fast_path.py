@@ -274,7 +274,7 @@ def test_simulator_tcx_exports_give_the_reference_track_points(sim):
     compared = 0
     for user in USERS:
         token = sim.token(user)["access_token"]
-        client = HealthClient(lambda: token, base_url=SIM_BASE_URL, session=simulator_session(sim))
+        client = HealthClient(lambda token=token: token, base_url=SIM_BASE_URL, session=simulator_session(sim))
         for ctx, body in _simulator_pages(sim, user, "exercise", "list"):
             for row in parse_page(ctx, body).rows["exercise_sessions"]:
                 if row["has_gps"]:

@@ -1,6 +1,7 @@
 """The HTML cohort report: self-contained, five well-formed charts, and honest about missing data.
 
-Rendering is checked as markup here (every chart parses as XML, nothing is fetched). Looking at it in
+Rendering is checked as markup here (every chart parses as XML, nothing is fetched); reading the views of a
+real warehouse through `make report` is checked in tests/local/test_make_report.py. Looking at it in
 a browser is a manual check, because a headless browser is not on a fresh machine: docs/reporting.md
 gives the Chromium command.
 """
@@ -10,14 +11,10 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from datetime import date, timedelta
-from pathlib import Path
 
 import pytest
 
-from fitbit.catalogue import all_tables
 from tools.report import MAX_LINES, ReportData, render
-from helper.warehouse import DuckDbWarehouse
-from scripts import report as report_script
 
 DAYS = [date(2026, 11, 2) + timedelta(days=i) for i in range(4)]
 TITLES = ["Daily steps", "Sleep stages per night", "Active-zone minutes per week", "Resting heart rate",
@@ -88,27 +85,6 @@ def test_a_large_cohort_draws_grey_lines_under_the_median_and_one_mean_strip_of_
 def test_an_empty_warehouse_still_gives_a_report_that_says_there_is_no_data_yet():
     html = render(ReportData({}, {}, {}, {}, {}, 10.0), dataset="fitbit")
     assert html.count("No data yet.") == 5 and len(_svgs(html)) == 5
-
-
-def test_make_report_reads_the_warehouse_views_and_prints_the_path_it_wrote(tmp_path: Path, capsys):
-    state = tmp_path / "state"
-    warehouse = DuckDbWarehouse(state / "warehouse.duckdb", "fitbit", state / "staging")
-    tables = {t.name: t for t in all_tables()}
-    lineage = {"raw_object": "raw/x", "fetched_at": "2026-11-06T00:00:00Z"}
-    warehouse.stage(tables["steps_daily"], [{**lineage, "participant_id": "user7", "civil_date": "2026-11-02",
-                                             "steps": 12345}], "b1")
-    warehouse.flush()
-    warehouse.close()
-    assert report_script.main(["--state-dir", str(state)]) == 0
-    out = capsys.readouterr().out.strip()
-    assert out == f"report: {(state / 'report.html').resolve()}"
-    html = (state / "report.html").read_text()
-    assert "user7 2026-11-02: 12,345" in html
-
-
-def test_make_report_without_a_warehouse_says_to_run_the_demo_first(tmp_path: Path, capsys):
-    assert report_script.main(["--state-dir", str(tmp_path / "missing")]) == 2
-    assert "run `make demo` first" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("participant", ["<b>x</b>", "a&b"])

@@ -1,0 +1,98 @@
+"""Secrets in Google Secret Manager: one secret per name, labelled ``app=fitbit-pipeline``.
+
+``put`` adds a version (creating the labelled secret first if needed); ``get`` reads ``latest``.
+
+Secret Manager facts (REST v1, checked 2026-11-23): secret ids are 1-255 chars of ``[A-Za-z0-9_-]``;
+payloads carry an optional CRC32C that we send and verify; ``versions/latest`` is the newest enabled one.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import google_crc32c
+from google.api_core import exceptions as api_exceptions
+
+from fitbit.errors import NetworkError
+from helper.secrets.store import check_secret
+
+APP_LABEL = ("app", "fitbit-pipeline")
+
+
+def secret_id(name: str) -> str:
+    """A Secret Manager secret id for ``name``: characters outside ``[A-Za-z0-9_-]`` become ``_``."""
+    cleaned = re.sub(r"[^A-Za-z0-9_-]", "_", name)[:255]
+    if not cleaned:
+        raise ValueError("a secret needs a non-empty name")
+    return cleaned
+
+
+class SecretManagerStore:
+    """Secrets in Google Secret Manager (``projects/<project>/secrets/<secret_id(name)>``).
+
+    Args:
+        project: the Cloud project id or number.
+        client: a ``secretmanager.SecretManagerServiceClient``; built lazily on first use when omitted
+            (building one resolves credentials, which is I/O).
+    """
+
+    def __init__(self, project: str, client: Any | None = None) -> None:
+        if not project:
+            raise ValueError("SecretManagerStore needs a project")
+        self.project = project
+        self._client = client
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            from google.cloud import secretmanager
+
+            self._client = secretmanager.SecretManagerServiceClient()
+        return self._client
+
+    def _secret(self, name: str) -> str:
+        return f"projects/{self.project}/secrets/{secret_id(name)}"
+
+    def get(self, name: str) -> str | None:
+        """The latest version's value, or None when the secret (or any version of it) does not exist.
+
+        Raises:
+            NetworkError: the payload's checksum does not match (corrupted in transit).
+        """
+        try:
+            response = self.client.access_secret_version(name=f"{self._secret(name)}/versions/latest")
+        except api_exceptions.NotFound:
+            return None
+        data = response.payload.data
+        expected = response.payload.data_crc32c
+        if expected is not None and google_crc32c.value(data) != int(expected):
+            raise NetworkError(f"Secret Manager: checksum mismatch reading secret {secret_id(name)}; retried")
+        return data.decode("utf-8")
+
+    def put(self, name: str, value: str) -> None:
+        """Add a new version holding ``value``, creating the labelled secret first if it is missing."""
+        check_secret(name, value)
+        data = value.encode("utf-8")
+        payload = {"data": data, "data_crc32c": google_crc32c.value(data)}
+        try:
+            self.client.add_secret_version(parent=self._secret(name), payload=payload)
+            return
+        except api_exceptions.NotFound:
+            pass
+        try:
+            self.client.create_secret(
+                parent=f"projects/{self.project}",
+                secret_id=secret_id(name),
+                secret={"replication": {"automatic": {}}, "labels": dict([APP_LABEL])},
+            )
+        except api_exceptions.AlreadyExists:
+            pass  # created concurrently: fine
+        self.client.add_secret_version(parent=self._secret(name), payload=payload)
+
+    def names(self, prefix: str = "") -> list[str]:
+        """Secret ids labelled ``app=fitbit-pipeline`` that start with ``secret_id(prefix)``."""
+        wanted = secret_id(prefix) if prefix else ""
+        request = {"parent": f"projects/{self.project}", "filter": f"labels.{APP_LABEL[0]}={APP_LABEL[1]}"}
+        ids = (secret.name.rsplit("/", 1)[-1] for secret in self.client.list_secrets(request=request))
+        return sorted(i for i in ids if i.startswith(wanted))
