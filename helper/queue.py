@@ -186,7 +186,9 @@ class LocalQueue:
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (_micros(ready_at or now), event_type, source, subject, _micros(now), json.dumps(data), name),
             ).lastrowid
-        assert seq is not None  # an INSERT always sets it
+        if seq is None:  # sqlite3 sets lastrowid after every INSERT into a rowid table
+            raise RuntimeError(f"the queue database {self.path} gave no row id for a new delivery; the file may "
+                               f"be damaged: check it with `sqlite3 {self.path} 'PRAGMA integrity_check'`")
         return seq
 
     # --- delivering ------------------------------------------------------------------------------------
