@@ -15,26 +15,22 @@ from __future__ import annotations
 
 import logging
 from datetime import date
-from typing import TYPE_CHECKING, Callable
+from typing import Callable
 
 from fitbit.catalogue import PROCESSING_LOG_TABLE
 from fitbit.errors import MalformedMessage, PipelineError, TransientError
 from fitbit.jobs import sweep
+from fitbit.jobs.context import TransformContext, log_outcome
 from fitbit.messages import StoredObject, Unit, decode_unit
 from fitbit.ports import FlushResult, Quarantined
 
-if TYPE_CHECKING:
-    from fitbit.jobs.transform import TransformContext
-
 log = logging.getLogger("fitbit.flush")
 WAREHOUSE_REJECTED = "WarehouseRejected"
-Handler = Callable[[StoredObject, "TransformContext"], str]
+Handler = Callable[[StoredObject, TransformContext], str]
 
 
 def flush(ctx: TransformContext) -> FlushResult:
     """Merge every staged batch; record each quarantined one against its raw object."""
-    from fitbit.jobs.transform import log_outcome  # transform imports this module for its flush branch
-
     counts: dict[str, dict[str, int]] = {}  # one outcome row per raw object, whatever tables it lost
 
     def record(q: Quarantined) -> None:
