@@ -19,7 +19,6 @@ cause is fixed, replay it with one command.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections import Counter
 from dataclasses import dataclass
@@ -30,6 +29,7 @@ from fitbit.errors import MalformedMessage
 from fitbit.messages import decode
 from helper.cloudevents import PUBSUB_EVENT, message_from_pubsub_event
 from helper.settings import Settings, SettingsError
+from tools.run_local import settings_for
 
 SOURCE_ATTRIBUTE = "CloudPubSubDeadLetterSourceSubscription"
 COUNT_ATTRIBUTE = "CloudPubSubDeadLetterSourceDeliveryCount"
@@ -187,11 +187,8 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO = sys.stdout) -> int:
     parser.add_argument("--subscription", help="GCP: the dead-letter hold subscription "
                                                "(default <units topic>-dead-letter-hold)")
     args = parser.parse_args(argv)
-    env = dict(os.environ)
-    if args.state_dir is not None:
-        env["FITBIT_STATE_DIR"] = str(args.state_dir)
     try:
-        settings = Settings.from_env(env)
+        settings = settings_for(args.state_dir)
     except SettingsError as exc:
         print(f"dead letters: {exc}", file=sys.stderr)
         return 2

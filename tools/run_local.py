@@ -63,13 +63,18 @@ def trigger_for(args: argparse.Namespace, settings: Settings) -> tuple[str, RunT
     return key, RunTrigger(last, days, args.reason, run_id=key)
 
 
+def settings_for(state_dir: Path | None) -> Settings:
+    """Settings from the environment, ``--state-dir`` over ``FITBIT_STATE_DIR``; raises SettingsError."""
+    env = dict(os.environ)
+    if state_dir is not None:
+        env["FITBIT_STATE_DIR"] = str(state_dir)
+    return Settings.from_env(env)
+
+
 def main(argv: Sequence[str] | None = None, *, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
     args = _parser().parse_args(argv)
-    env = dict(os.environ)
-    if args.state_dir is not None:
-        env["FITBIT_STATE_DIR"] = str(args.state_dir)
     try:
-        settings = Settings.from_env(env)
+        settings = settings_for(args.state_dir)
     except SettingsError as exc:
         print(f"run: {exc}", file=err)
         return EXIT_CONFIG
