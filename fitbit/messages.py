@@ -126,7 +126,7 @@ def _decode_run(f: Mapping[str, Any]) -> RunTrigger:
 
 def _decode_unit(f: Mapping[str, Any]) -> Unit:
     _only(f, {"kind", "participant", "data_type", "method", "start", "end", "reason", "page", "page_token",
-              "attempt", "not_before", "data_point", "run_id"})
+              "attempt", "not_before", "data_point", "run_id", "fetch_id"})
     data_type = _text(f, "data_type")
     method = _text(f, "method")
     try:
@@ -167,6 +167,7 @@ def _decode_unit(f: Mapping[str, Any]) -> Unit:
         not_before=_datetime(f.get("not_before")),
         data_point=data_point,
         run_id=_run_id(f),
+        fetch_id=_text(f, "fetch_id", ""),
     )
 
 

@@ -28,7 +28,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 from fitbit.catalogue import PROCESSING_LOG_TABLE, TableSpec, all_tables, table_named
 from fitbit.ports import FlushResult, Quarantined
-from helper import ddl, views
+from helper import ddl, migrate, tombstones, views
 from helper.staging import describe, ndjson, reason_document, refusal_reason
 from helper.storage import write_atomic
 
@@ -79,6 +79,7 @@ class DuckDbWarehouse:
         self._db.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.dataset}"')
         for table in all_tables():
             self._db.execute(ddl.to_duckdb(ddl.create_table(table, self.dataset)))
+        self._add_missing_columns()
         views.create_views(self._db.execute, self.dataset, duckdb=True)
         self._schema_ready = True
 
@@ -116,6 +117,7 @@ class DuckDbWarehouse:
                 result.quarantined.append(self._set_aside(table, path, reason, on_quarantine))
             for path in files:
                 path.unlink(missing_ok=True)  # merged (the refused ones were moved away)
+        self._mark_deletions(result)
         return result
 
     def _merge_isolated(self, table: TableSpec, files: list[Path]) -> tuple[int, list[tuple[Path, str]]]:
@@ -141,6 +143,16 @@ class DuckDbWarehouse:
         log.error("staged batch quarantined", extra={"table": table.name, "rows": q.rows, "reason": reason})
         return q
 
+    # -- issue #12: schema migration and deletions (helper/migrate.py, helper/tombstones.py) --------------
+    def _add_missing_columns(self) -> None:
+        rows = self._db.execute("SELECT table_name, column_name FROM information_schema.columns "
+                                "WHERE table_schema = ?", [self.dataset]).fetchall()
+        migrate.add_missing_columns(self._db.execute, migrate.columns_by_table(rows), self.dataset, duckdb=True)
+
+    def _mark_deletions(self, merged: Mapping[str, int]) -> None:
+        if tombstones.touched(merged):
+            tombstones.mark_deletions(lambda sql: self._db.execute(ddl.to_duckdb(sql)), self.dataset)
+
     def _merge_files(self, table: TableSpec, files: list[Path]) -> int:
         staging = f'"{self.dataset}"."{table.name}{ddl.STAGING_SUFFIX}"'
         columns = "{" + ", ".join(f"'{c.name}': '{ddl.DUCKDB_TYPES[c.type]}'" for c in table.columns) + "}"
@@ -152,7 +164,9 @@ class DuckDbWarehouse:
                 f"format='newline_delimited', columns={columns})"
             )
             count = self._db.execute(f"SELECT count(*) FROM {staging}").fetchone()[0]
-            self._db.execute(ddl.to_duckdb(ddl.merge(table, self.dataset)))
+            staged = ddl.staged_dates(table, self.dataset, table.name + ddl.STAGING_SUFFIX)
+            dates = [row[0] for row in self._db.execute(ddl.to_duckdb(staged)).fetchall()]
+            self._db.execute(ddl.to_duckdb(ddl.merge(table, self.dataset, dates=dates)))
             self._db.execute(f"DROP TABLE {staging}")
             self._db.execute("COMMIT")
         except Exception:
@@ -215,6 +229,8 @@ class BigQueryWarehouse:
         for table in all_tables():
             if table.name not in existing:
                 bq.query(ddl.create_table(table, self.dataset)).result()
+        if existing & {t.name for t in all_tables()}:
+            self._add_missing_columns(bq)
         views.create_views(lambda sql: bq.query(sql).result(), self.dataset,
                            current=views.bigquery_versions(bq, self.dataset))
 
@@ -261,6 +277,7 @@ class BigQueryWarehouse:
                 continue
             for blob, reason in refused:
                 result.quarantined.append(self._set_aside(bucket, table, blob, reason, on_quarantine))
+        self._mark_deletions(bq, result)
         return result
 
     def _flush_table(self, bq: Any, table: TableSpec, blobs: list[Any], flush_id: str,
@@ -270,7 +287,8 @@ class BigQueryWarehouse:
         try:
             loaded, refused, rows = self._load_isolated(bq, table, blobs, staging)
             if loaded:
-                bq.query(ddl.merge(table, self.dataset, staging_name)).result()
+                dates = [row[0] for row in bq.query(ddl.staged_dates(table, self.dataset, staging_name)).result()]
+                bq.query(ddl.merge(table, self.dataset, staging_name, dates)).result()
         finally:
             bq.delete_table(staging, not_found_ok=True)
         result[table.name] = rows
@@ -320,6 +338,16 @@ class BigQueryWarehouse:
         _delete(blob)
         log.error("staged batch quarantined", extra={"table": table.name, "rows": q.rows, "reason": reason})
         return q
+
+    # -- issue #12: schema migration and deletions (helper/migrate.py, helper/tombstones.py) --------------
+    def _add_missing_columns(self, bq: Any) -> None:
+        rows = bq.query(f"SELECT table_name, column_name FROM `{self.dataset}`.INFORMATION_SCHEMA.COLUMNS").result()
+        existing = migrate.columns_by_table((r[0], r[1]) for r in rows)
+        migrate.add_missing_columns(lambda sql: bq.query(sql).result(), existing, self.dataset, duckdb=False)
+
+    def _mark_deletions(self, bq: Any, merged: Mapping[str, int]) -> None:
+        if tombstones.touched(merged):
+            tombstones.mark_deletions(lambda sql: bq.query(sql).result(), self.dataset)
 
     def query(self, sql: str) -> list[tuple[Any, ...]]:
         bq, _ = self._clients()

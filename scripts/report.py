@@ -32,6 +32,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--state-dir", type=Path, help="local state folder (default: $FITBIT_STATE_DIR, else "
                                                        ".state/demo, the folder `make demo` writes)")
     parser.add_argument("--out", type=Path, help="HTML file to write (default: <state dir>/report.html)")
+    parser.add_argument("--no-consent", action="store_true", help="do not read the grant records (their dates flag "
+                        "expired or missing consent; on Google Cloud that is one Secret Manager access each)")
     args = parser.parse_args(argv)
     env = dict(os.environ)
     if args.state_dir is not None:
@@ -48,7 +50,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     out = args.out or settings.state_dir / "report.html"
     if settings.runtime != "local":
-        path = write_report(adapters(settings).warehouse(), out, dataset=settings.dataset)
+        built = adapters(settings)
+        path = write_report(built.warehouse(), out, dataset=settings.dataset,
+                            secrets=None if args.no_consent else built.secrets)
         print(f"report: {path.resolve()}")
         return 0
     try:
@@ -60,7 +64,8 @@ def main(argv: list[str] | None = None) -> int:
         warehouse = DuckDbWarehouse(settings.warehouse_file, settings.dataset, settings.state_dir / "staging",
                                     read_only=True)
         try:
-            path = write_report(warehouse, out, dataset=settings.dataset)
+            path = write_report(warehouse, out, dataset=settings.dataset,
+                                secrets=None if args.no_consent else adapters(settings).secrets)
         finally:
             warehouse.close()
     finally:

@@ -31,14 +31,15 @@ class TransformContext:
 
 
 def log_outcome(ctx: TransformContext, name: str, unit: Unit, status: str, counts: dict[str, int],
-                error_class: str | None, fix: str | None) -> None:
+                error_class: str | None, fix: str | None, parse_counts: dict[str, int] | None = None) -> None:
     """Stage one ``processing_log`` row for a raw object (batch id = its name, so a replay replaces it)."""
     now = ctx.clock()
     row = {
         "participant_id": unit.participant,
         "civil_date": (unit.start or now.date()).isoformat(),
         "raw_object": name, "data_type": unit.data_type, "method": unit.method, "status": status,
-        "error_class": error_class, "fix": fix, "row_counts": counts, "attempt": unit.attempt,
+        "error_class": error_class, "fix": fix, "row_counts": counts,
+        "parse_counts": parse_counts or None, "attempt": unit.attempt,
         "parser_version": PARSER_VERSION, "processed_at": utc_text(now),
     }
     ctx.warehouse.stage(PROCESSING_LOG_TABLE, [row], name)
