@@ -6,7 +6,9 @@ The page's unit kind (``fitbit.catalogue.unit_kind``) says how its page is read:
   fetch and keys: ``fetches``). Accessors are compiled once per (type, method)
   (``columns``) so an 86,400-sample day is parsed in one pass; rows on the happy path take the fast
   route (``fast``); any other row is redone by the straightforward ``reference`` path, so both give
-  identical rows and errors (tests/unit/test_parse_fast_path.py);
+  identical rows and errors (tests/contract/test_parse_fast_path.py). Before all that, the reads
+  ``typed`` covers are decoded by msgspec straight into Structs generated from the catalogue; a page
+  that route cannot prove equal (see ``fitbit.parse.typed``) is parsed again by the path above;
 - ``account``: an account read's item(s), one row each, by the kind's value columns, dated by the day
   the unit was for;
 - ``tcx``: a TCX track export (``tcx``).
