@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Callable
 
-from fitbit.catalogue import PROCESSING_LOG_TABLE, LoadedPage, RereadPolicy, table_named, unit_kind
+from fitbit import ledger
+from fitbit.catalogue import DAY_OUTCOMES_TABLE, PROCESSING_LOG_TABLE, LoadedPage, RereadPolicy, table_named, unit_kind
 from fitbit.errors import MalformedMessage, PipelineError, TerminalError
 from fitbit.messages import StoredObject, Unit, decode_unit
 from fitbit.parse import PARSER_VERSION, PageContext, ParsedPage, parse_page
@@ -49,6 +50,8 @@ def handle_object(obj: StoredObject, ctx: TransformContext) -> str:
         merged = ctx.warehouse.flush()
         log.info("warehouse flushed", extra={"tables": len(merged), "rows": sum(merged.values())})
         return "flushed"
+    if obj.name.startswith("control/plan-"):
+        return _record_plan(obj, ctx)
     if obj.name.startswith("errors/"):
         return _record_error_object(obj, ctx)
     if not obj.name.startswith("raw/"):
@@ -78,7 +81,8 @@ def handle_object(obj: StoredObject, ctx: TransformContext) -> str:
     if followups:
         ctx.queue.publish(followups)
     counts = {table: len(rows) for table, rows in parsed.rows.items()}
-    _log_outcome(ctx, obj.name, unit, "loaded" if any(counts.values()) else "empty", counts, None, None)
+    _log_outcome(ctx, obj.name, unit, "loaded" if any(counts.values()) else "empty", counts, None, None,
+                 parsed.rows.get(unit_kind(unit.data_type, unit.method).table.name, []))
     return "loaded"
 
 
@@ -94,14 +98,21 @@ def _record_error_object(obj: StoredObject, ctx: TransformContext) -> str:
     doc = json.loads(ctx.store.read(obj.name).body)
     unit_doc = doc.get("unit") or {}
     unit = Unit(unit_doc.get("participant", "unknown"), unit_doc.get("data_type", "unknown"),
-                unit_doc.get("method", "unknown"), _date(unit_doc.get("start")), None, "daily",
+                unit_doc.get("method", "unknown"), _date(unit_doc.get("start")), _date(unit_doc.get("end")), "daily",
                 attempt=int(unit_doc.get("attempt", 0)))
     _log_outcome(ctx, obj.name, unit, "failed", {}, doc.get("error_class"), doc.get("fix"))
     return "recorded-failure"
 
 
+def _record_plan(obj: StoredObject, ctx: TransformContext) -> str:
+    """A run's plan: every day its units cover becomes a ``planned`` (pending) day-ledger row."""
+    units = [decode_unit(json.dumps(doc).encode()) for doc in json.loads(ctx.store.read(obj.name).body)]
+    ctx.warehouse.stage(DAY_OUTCOMES_TABLE, ledger.planned_rows(units, obj.name, ctx.clock()), obj.name)
+    return "planned"
+
+
 def _log_outcome(ctx: TransformContext, name: str, unit: Unit, status: str, counts: dict[str, int],
-                 error_class: str | None, fix: str | None) -> None:
+                 error_class: str | None, fix: str | None, table_rows: list[dict[str, Any]] | None = None) -> None:
     now = ctx.clock()
     row = {
         "participant_id": unit.participant,
@@ -111,6 +122,8 @@ def _log_outcome(ctx: TransformContext, name: str, unit: Unit, status: str, coun
         "parser_version": PARSER_VERSION, "processed_at": utc_text(now),
     }
     ctx.warehouse.stage(PROCESSING_LOG_TABLE, [row], name)
+    ctx.warehouse.stage(DAY_OUTCOMES_TABLE, ledger.outcome_rows(unit, name, status, table_rows or [], error_class, now),
+                        name)
 
 
 def _date(text: Any) -> date | None:
