@@ -48,8 +48,9 @@ def pristine(tmp_path_factory):
         planned = cli(*urls, "run", "--from", str(START), "--to", str(END), "--plan")
         ran = cli(*urls, "run", "--from", str(START), "--to", str(END),
                   env={"SLEEP_REFETCH_DELAY_S": str(demo.SLEEP_PROCESSING_S)})
+        doctor = cli(*urls, "doctor")
         stopped = cli(*urls, "withdraw", "user5", "--keep-data", "--yes")
-    return state, planned, ran, stopped
+    return state, planned, ran, stopped, doctor
 
 
 @pytest.fixture
@@ -75,7 +76,7 @@ def _rows(state: Path, sql: str) -> list[tuple]:
 
 
 def test_the_console_script_plans_runs_and_revokes_on_the_simulator(pristine):
-    _, planned, ran, stopped = pristine
+    _, planned, ran, stopped, _ = pristine
     assert planned.returncode == 0 and "units" in planned.stdout and "at the quota" in planned.stdout
     assert ran.returncode == 0, ran.stderr[-2000:]
     assert "fetching and loading" in ran.stdout and "run:" in ran.stdout  # not a terminal: plain lines
@@ -135,7 +136,7 @@ def test_pseudonymised_csv_export_is_stable_and_names_nobody(state, tmp_path, mo
 
 
 def test_withdraw_purges_every_table_and_raw_object_and_a_second_run_changes_nothing(state):
-    assert _rows(state, "SELECT COUNT(*) FROM steps WHERE participant_id = 'user3'")[0][0] > 0
+    assert _rows(state, "SELECT COUNT(*) FROM steps_daily WHERE participant_id = 'user3'")[0][0] > 0
     code, out, err = run_main("--state-dir", str(state), "withdraw", "user3", "--yes")
     assert code == 0, err
     assert "grant unreachable" in out and "myaccount.google.com" in err  # the simulator is gone: by hand
@@ -146,7 +147,7 @@ def test_withdraw_purges_every_table_and_raw_object_and_a_second_run_changes_not
     assert "participant-user3" not in json.loads((state / "secrets.json").read_text())
     log = _rows(state, "SELECT action, revocation, counts FROM consent_log WHERE participant_id = 'user3'")
     assert len(log) == 1 and log[0][:2] == ("withdraw", "unreachable")
-    assert json.loads(log[0][2])["rows"]["steps"] > 0
+    assert json.loads(log[0][2])["rows"]["steps_daily"] > 0
     before = {t.name: _rows(state, f"SELECT COUNT(*) FROM {t.name}") for t in all_tables()}
     again = run_main("--state-dir", str(state), "withdraw", "user3", "--yes")
     assert again[0] == 0 and "nothing to change" in again[1]
@@ -158,6 +159,15 @@ def test_report_and_schedule_write_what_they_say(state):
     assert code == 0 and (state / "report.html").stat().st_size > 1000
     code, out, _ = run_main("--state-dir", str(state), "schedule", "--at", "06:45")
     assert code == 0 and f"45 6 * * * {EXE}" in out and "OnCalendar=*-*-* 06:45:00" in out
+
+
+def test_doctor_passes_on_a_healthy_setup_with_every_grant_refreshed(pristine):
+    doctor = pristine[4]
+    assert doctor.returncode == 0, doctor.stdout
+    for participant in PARTICIPANTS:
+        assert f"ok    grant:{participant}: refresh works" in doctor.stdout
+        assert f"time-zone:{participant}:" in doctor.stdout
+    assert "ok    api:" in doctor.stdout and "clock:" in doctor.stdout and "ok    schema:" in doctor.stdout
 
 
 def test_doctor_reports_each_check_and_fails_when_the_api_is_gone(state):

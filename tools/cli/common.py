@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from helper.secrets import LocalSecretStore, check_participant_id, enrolled_participants
 from helper.settings import Settings, SettingsError
@@ -100,21 +100,49 @@ class Context:
         return list(wanted)
 
     @contextmanager
-    def warehouse(self) -> Iterator[DuckDbWarehouse]:
-        """The embedded warehouse of an existing state dir (its schema and views brought up to date)."""
+    def warehouse(self, *, read_only: bool = False) -> Iterator[Any]:
+        """The embedded warehouse of an existing state dir.
+
+        Writable: its schema and views are brought up to date first (``ensure_schema``). Read-only: the file is
+        not touched at all (what validation and reporting use, so a refused command changes nothing).
+        """
         settings = self.settings()
         if not settings.warehouse_file.is_file():
             raise CliError(f"no warehouse in {self.state_dir} yet: run `{APP_NAME} run` first")
         try:
-            warehouse = DuckDbWarehouse(settings.warehouse_file, settings.dataset, self.state_dir / "staging")
+            if read_only:
+                warehouse: Any = ReadOnlyWarehouse(settings.warehouse_file, settings.dataset)
+            else:
+                warehouse = DuckDbWarehouse(settings.warehouse_file, settings.dataset, self.state_dir / "staging")
         except Exception as exc:  # noqa: BLE001 - duckdb's lock error has no stable class to name
             raise CliError(f"cannot open {settings.warehouse_file} ({type(exc).__name__}): is a run in progress?",
                            EXIT_ACTION) from None
         try:
-            warehouse.ensure_schema()
+            if not read_only:
+                warehouse.ensure_schema()
             yield warehouse
         finally:
             warehouse.close()
+
+
+class ReadOnlyWarehouse:
+    """The embedded warehouse opened read-only: BigQuery SQL in (transpiled as the pipeline's adapter does)."""
+
+    def __init__(self, path: Path, dataset: str) -> None:
+        import duckdb
+
+        self.dataset = dataset
+        self.db = duckdb.connect(str(path), read_only=True)
+        self.db.execute("SET TimeZone = 'UTC'")
+        self.db.execute(f'SET schema = "{dataset}"')
+
+    def query(self, sql: str) -> list[tuple[Any, ...]]:
+        from helper.ddl import to_duckdb
+
+        return self.db.execute(to_duckdb(sql)).fetchall()
+
+    def close(self) -> None:
+        self.db.close()
 
 
 def civil_date(text: str) -> date:

@@ -33,6 +33,7 @@ class Check:
     level: str  # ok / warn / fail
     detail: str
     fix: str = ""
+    consent: bool = False  # only a new consent fixes it (exit 3)
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -83,7 +84,7 @@ def _grants(ctx: Context) -> list[Check]:
             tokens()
             granted = set(tokens.granted_scopes or grant.scopes)
         except ReconsentNeeded as exc:
-            checks.append(Check(f"grant:{participant}", "fail", f"refresh refused: {exc}", fix))
+            checks.append(Check(f"grant:{participant}", "fail", f"refresh refused: {exc}", fix, consent=True))
             continue
         except (PipelineError, ValueError) as exc:
             checks.append(Check(f"grant:{participant}", "fail", f"refresh failed ({type(exc).__name__})",
@@ -91,7 +92,8 @@ def _grants(ctx: Context) -> list[Check]:
             continue
         missing, extra = wanted - granted, granted - wanted
         if missing:
-            checks.append(Check(f"grant:{participant}", "fail", f"{len(missing)} scope(s) not granted", fix))
+            checks.append(Check(f"grant:{participant}", "fail", f"{len(missing)} scope(s) not granted", fix,
+                                consent=True))
         elif extra:
             checks.append(Check(f"grant:{participant}", "warn", f"{len(extra)} scope(s) beyond the catalogue's",
                                 f"{fix} (asks for exactly the catalogue's scopes)"))
@@ -116,10 +118,10 @@ def _zone(participant: str, zone: str | None, fix: str) -> Check:
 def _schema(ctx: Context) -> list[Check]:
     if not ctx.settings().warehouse_file.is_file():
         return [Check("schema", "warn", "no warehouse yet", "fitbit-pipeline run")]
-    with ctx.warehouse() as wh:
+    with ctx.warehouse(read_only=True) as wh:
         have: dict[str, set[str]] = {}
-        for table, column in wh.query("SELECT table_name, column_name FROM information_schema.columns "
-                                      f"WHERE table_schema = '{wh.dataset}'"):
+        for table, column in wh.db.execute("SELECT table_name, column_name FROM information_schema.columns "
+                                           "WHERE table_schema = ?", [wh.dataset]).fetchall():
             have.setdefault(table, set()).add(column)
     missing = [f"{t.name}.{c}" for t in all_tables() for c in t.column_names if c not in have.get(t.name, set())]
     if missing:
@@ -150,6 +152,6 @@ def doctor(args: argparse.Namespace, ctx: Context) -> int:
         print(f"{c.level:4}  {c.name}: {c.detail}" + (f"\n      fix: {c.fix}" if c.fix else ""), file=ctx.out)
     fails = [c for c in checks if c.level == "fail"]
     print(f"doctor: {len(checks) - len(fails)} passed or warned, {len(fails)} failed", file=ctx.out)
-    if any(c.name.startswith("grant:") for c in fails):
+    if any(c.consent for c in fails):
         return EXIT_ACTION
     return EXIT_FAILURES if fails else EXIT_OK

@@ -75,45 +75,42 @@ def export(args: argparse.Namespace, ctx: Context) -> int:
     date_range(args.start, args.end)
     names = relations(args.tables)
     key = study_key(args) if args.pseudonymise else None
-    if args.participants:
-        known = set(ctx.enrolled())
-        with ctx.warehouse() as wh:
-            known |= {p for (p,) in wh.query("SELECT DISTINCT participant_id FROM processing_log")}
-        unknown = sorted(set(args.participants) - known)
-        if unknown:
-            raise CliError(f"unknown participant(s): {', '.join(unknown)}")
-    else:
-        with ctx.warehouse():
-            pass  # brings the schema and views up to date before the read-only connection
-    import duckdb
-
-    settings = ctx.settings()
-    db = duckdb.connect(str(settings.warehouse_file), read_only=True)
-    try:
-        db.execute("SET TimeZone = 'UTC'")
-        db.execute(f'SET schema = "{settings.dataset}"')
-        if key is not None:
-            db.create_function("pseudonym", lambda p: None if p is None else pseudonym(key, p), ["VARCHAR"],
-                               "VARCHAR")
+    with ctx.warehouse(read_only=True) as wh:
+        if args.participants:
+            known = set(ctx.enrolled()) | {p for (p,) in wh.query("SELECT DISTINCT participant_id FROM processing_log")}
+            unknown = sorted(set(args.participants) - known)
+            if unknown:
+                raise CliError(f"unknown participant(s): {', '.join(unknown)}")
         args.out.mkdir(parents=True, exist_ok=True)
         total = 0
         for name in names:
-            rows = _copy(db, name, args, key is not None)
+            rows = _copy(wh.db, name, args, key)
             total += rows
             print(f"{name}: {rows} rows", file=ctx.out)
-    finally:
-        db.close()
     print(f"export: {len(names)} files ({args.format}), {total} rows in {args.out.resolve()}", file=ctx.out)
     return EXIT_OK
 
 
-def _copy(db: object, name: str, args: argparse.Namespace, pseudonymise: bool) -> int:
+def _pseudonyms(db: object, name: str, key: bytes) -> str:
+    """participant_id mapped to its pseudonym as a CASE expression (an id not in the map becomes NULL, never itself)."""
+    ids = [p for (p,) in db.execute(f'SELECT DISTINCT participant_id FROM "{name}"').fetchall()  # type: ignore[attr-defined]
+           if p is not None]
+    if not ids:
+        return "CAST(NULL AS VARCHAR)"
+    cases = " ".join(f"WHEN {sql_list([p])} THEN '{pseudonym(key, p)}'" for p in ids)
+    return f"CASE participant_id {cases} ELSE NULL END"
+
+
+def _copy(db: object, name: str, args: argparse.Namespace, key: bytes | None) -> int:
     columns = [d[0] for d in db.execute(f'SELECT * FROM "{name}" LIMIT 0').description]  # type: ignore[attr-defined]
     select = []
     for c in columns:
-        if pseudonymise and c in IDENTIFYING:
+        if key is not None and c in IDENTIFYING:
             continue
-        select.append(f'pseudonym("{c}") AS "{c}"' if pseudonymise and c == "participant_id" else f'"{c}"')
+        if key is not None and c == "participant_id":
+            select.append(f'{_pseudonyms(db, name, key)} AS "participant_id"')
+        else:
+            select.append(f'"{c}"')
     where = []
     if "civil_date" in columns and args.start:
         where.append(f"civil_date >= DATE '{args.start}'")

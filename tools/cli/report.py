@@ -18,7 +18,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def report(args: argparse.Namespace, ctx: Context) -> int:
     ctx.require_state_dir()
-    with ctx.warehouse() as wh:
+    with ctx.warehouse(read_only=True) as wh:
         path = write_report(wh, args.out or ctx.state_dir / "report.html", dataset=wh.dataset)
     print(f"report: {path.resolve()}", file=ctx.out)
     return EXIT_OK

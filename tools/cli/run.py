@@ -79,13 +79,19 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
 
     runtime = LocalRuntime(settings, max_wait_s=args.max_wait)
     started = ctx.now
-    runtime.publish([trigger])
     try:
+        if not _publish(runtime, trigger):
+            print(f"{trigger.run_id} was started before on this state dir: resuming it", file=ctx.out)
         with _progress(runtime, len(units), ctx):
             stats = runtime.run_until_empty()
     except RuntimeError as exc:  # a deferral beyond --max-wait: what is stored stays; run again later
         print(f"paused: {exc}; run the same command again later to continue", file=ctx.err)
         return EXIT_FAILURES
+    finally:
+        getattr(runtime, "close", lambda: None)()  # the durable runtime (issue #11) releases its state-dir lock
+    pending = getattr(stats, "pending_line", lambda: None)()
+    if pending:
+        print(pending, file=ctx.out)
     failures = runtime.adapters.warehouse().query(
         "SELECT error_class, COUNT(*) FROM processing_log WHERE status = 'failed' "
         f"AND processed_at >= TIMESTAMP '{started.strftime('%Y-%m-%d %H:%M:%S')}+00' GROUP BY 1 ORDER BY 1")
@@ -98,6 +104,15 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         print("action needed: a participant must consent again (`fitbit-pipeline status` names who)", file=ctx.err)
         return EXIT_ACTION
     return EXIT_FAILURES if failures or stats.dead_lettered else EXIT_OK
+
+
+def _publish(runtime: object, trigger: RunTrigger) -> bool:
+    """Publish the run's trigger; on the durable queue (issue #11) once per state dir, so a rerun resumes."""
+    once = getattr(runtime, "publish_once", None)
+    if once is None:
+        runtime.publish([trigger])  # type: ignore[attr-defined]
+        return True
+    return bool(once(trigger.run_id, [trigger]))
 
 
 class _progress:

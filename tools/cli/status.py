@@ -65,7 +65,7 @@ def grant_state(ctx: Context, participant: str, reconsent: bool) -> dict[str, An
 def collect(ctx: Context, participants: list[str], first: date, last: date) -> list[dict[str, Any]]:
     where = f"participant_id IN ({sql_list(participants)})"
     window = f"civil_date BETWEEN DATE '{first}' AND DATE '{last}'"
-    with ctx.warehouse() as wh:
+    with ctx.warehouse(read_only=True) as wh:
         cells = wh.query(f"SELECT participant_id, civil_date, data_type, state, error_class, last_attempt_at, "
                          f"refetch_pending FROM day_ledger WHERE {where} AND {window} ORDER BY 1, 2, 3")
         last_complete = dict(wh.query(f"SELECT participant_id, MAX(civil_date) FROM day_ledger WHERE {where} "
@@ -110,7 +110,7 @@ def status(args: argparse.Namespace, ctx: Context) -> int:
     participants = ctx.participants(args.participants)
     # Withdrawn participants keep no grant but may keep rows (--keep-data): list whoever has ledger rows too.
     if not args.participants:
-        with ctx.warehouse() as wh:
+        with ctx.warehouse(read_only=True) as wh:
             participants = sorted(set(participants) | {p for (p,) in wh.query(
                 "SELECT DISTINCT participant_id FROM day_ledger")})
     last = args.as_of or ctx.now.date() - timedelta(days=1)

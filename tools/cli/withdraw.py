@@ -77,7 +77,7 @@ def withdraw(args: argparse.Namespace, ctx: Context) -> int:
     ctx.require_state_dir()
     settings = ctx.settings()
     has_grant = participant in ctx.enrolled()
-    with ctx.warehouse() as wh:
+    with ctx.warehouse(read_only=True) as wh:
         rows = purge.warehouse_rows(wh, participant, delete=False)
         history = purge.consent_history(wh, participant)
     raw = purge.raw_objects(settings.raw_dir, participant, delete=False)
