@@ -19,6 +19,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+import requests
 
 from fitbit.catalogue import CONSENT_LOG_TABLE, all_tables
 from tools import demo
@@ -212,3 +213,19 @@ def test_every_subcommand_has_help():
 def test_authorise_without_an_oauth_client_says_how_to_get_one(tmp_path):
     code, _, err = run_main("--state-dir", str(tmp_path / "s"), "authorise", "me")
     assert code == 2 and "Desktop OAuth client" in err and "--client-secrets" in err
+
+
+def test_a_revoked_grant_makes_run_exit_3_and_status_name_the_command(tmp_path):
+    state = demo.fresh_state_dir(tmp_path / "state")
+    with demo.simulator_process(2, 1, end_date=END) as sim:
+        demo.enrol(state, sim.base_url, ["user1", "user2"])
+        grant = json.loads(json.loads((state / "secrets.json").read_text())["participant-user2"])
+        requests.post(sim.base_url + "revoke", data={"token": grant["refresh_token"]}, timeout=10).raise_for_status()
+        urls = ("--state-dir", str(state), "--api-base-url", sim.base_url, "--oauth-base-url", sim.base_url)
+        ran = cli(*urls, "run", "--from", str(END), "--to", str(END), env={"SLEEP_REFETCH_DELAY_S": "1"})
+    assert ran.returncode == 3, ran.stdout + ran.stderr[-2000:]
+    assert "failed: ReconsentNeeded" in ran.stdout
+    code, out, _ = run_main("--state-dir", str(state), "status", "--as-of", str(END), "--days", "1")
+    assert code == 3
+    assert "user2: grant re-consent needed: fitbit-pipeline authorise user2" in out
+    assert "user1: grant ok" in out and "1 failed" in out.split("user2:")[1]
