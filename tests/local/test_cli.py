@@ -145,6 +145,7 @@ def test_withdraw_purges_every_table_and_raw_object_and_a_second_run_changes_not
         if table is not CONSENT_LOG_TABLE:
             assert _rows(state, f"SELECT COUNT(*) FROM {table.name} WHERE participant_id = 'user3'") == [(0,)]
     assert not list((state / "raw").glob("*/raw/user3")) and not list((state / "raw").glob("*/errors/user3"))
+    assert not [p for p in (state / "raw" / "objects").rglob("*") if p.is_file() and b'"user3"' in p.read_bytes()]
     assert "participant-user3" not in json.loads((state / "secrets.json").read_text())
     log = _rows(state, "SELECT action, revocation, counts FROM consent_log WHERE participant_id = 'user3'")
     assert len(log) == 1 and log[0][:2] == ("withdraw", "unreachable")

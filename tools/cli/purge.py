@@ -35,6 +35,23 @@ def raw_objects(raw_dir: Path, participant: str, *, delete: bool) -> int:
     return found
 
 
+def plan_entries(raw_dir: Path, participant: str, *, delete: bool) -> int:
+    """Count (and with ``delete``, drop) the participant's units in stored run plans (``control/plan-*``).
+
+    A plan lists ids, data types and dates only, but it names the participant, so withdrawal rewrites it.
+    """
+    found = 0
+    for plan in sorted((raw_dir / "objects" / "control").glob("plan-*.json")):
+        units = json.loads(plan.read_bytes())
+        keep = [u for u in units if u.get("participant") != participant]
+        found += len(units) - len(keep)
+        if delete and len(keep) != len(units):
+            tmp = plan.with_name(".tmp-" + plan.name)
+            tmp.write_text(json.dumps(keep, separators=(",", ":")))
+            os.replace(tmp, plan)
+    return found
+
+
 def staged_rows(staging_dir: Path, participant: str, *, delete: bool) -> int:
     """Count (and with ``delete``, remove) the participant's rows in batches staged but not yet flushed."""
     found = 0

@@ -82,7 +82,8 @@ def withdraw(args: argparse.Namespace, ctx: Context) -> int:
         history = purge.consent_history(wh, participant)
     raw = purge.raw_objects(settings.raw_dir, participant, delete=False)
     staged = purge.staged_rows(ctx.state_dir / "staging", participant, delete=False)
-    left = bool(rows or raw or staged) and not args.keep_data
+    planned = purge.plan_entries(settings.raw_dir, participant, delete=False)
+    left = bool(rows or raw or staged or planned) and not args.keep_data
     if not has_grant and not left:
         if history:
             action, when = history[-1]
@@ -103,6 +104,7 @@ def withdraw(args: argparse.Namespace, ctx: Context) -> int:
             counts["rows"] = purge.warehouse_rows(wh, participant, delete=True)
             counts["raw_objects"] = purge.raw_objects(settings.raw_dir, participant, delete=True)
             counts["staged_rows"] = purge.staged_rows(ctx.state_dir / "staging", participant, delete=True)
+            counts["plan_entries"] = purge.plan_entries(settings.raw_dir, participant, delete=True)
         at = ctx.now
         audit = {"participant_id": participant, "civil_date": at.date().isoformat(),
                  "action": "stop-collection" if args.keep_data else "withdraw", "revocation": revocation,
