@@ -1,6 +1,9 @@
 """The fitbit-pipeline command's pure parts: a day's state over its data types, pseudonyms, run triggers, plans."""
 
 import argparse
+import io
+import time
+from types import SimpleNamespace
 from datetime import UTC, date, datetime
 
 import pytest
@@ -8,7 +11,8 @@ import pytest
 from fitbit.messages import Unit
 from tools.cli.common import CliError, Context, civil_date, participant_list
 from tools.cli.export import pseudonym
-from tools.cli.run import describe_plan, trigger_for
+from tools.cli.run import _progress, describe_plan, trigger_for
+from tools.local_runtime import RunStats
 from tools.cli.status import day_state
 
 
@@ -68,3 +72,21 @@ def test_argument_types_reject_bad_dates_and_ids():
     with pytest.raises(argparse.ArgumentTypeError):
         participant_list("user1,bad id")
     assert participant_list("user1, user2") == ["user1", "user2"]
+
+
+class _Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_progress_is_a_bar_on_a_terminal_and_one_plain_line_otherwise(tmp_path):
+    stats = RunStats()
+    runtime = SimpleNamespace(stats=stats)
+    terminal, log = _Terminal(), io.StringIO()
+    with _progress(runtime, 10, Context(tmp_path, out=terminal)):
+        stats.delivered, stats.deferred = 7, 2
+        time.sleep(0.5)
+    with _progress(runtime, 10, Context(tmp_path, out=log)):
+        pass
+    assert "deliveries" in terminal.getvalue() and "7/22" in terminal.getvalue() and "deferred 2" in terminal.getvalue()
+    assert log.getvalue() == "fetching and loading...\n"

@@ -139,12 +139,13 @@ class _progress:
             self._thread.join(timeout=5)
 
     def _show(self) -> None:
+        from rich.console import Console
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
         stats = self.runtime.stats  # type: ignore[attr-defined]
         columns = (TextColumn("deliveries"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[note]}"),
                    TimeRemainingColumn())
-        with Progress(*columns, transient=True) as bar:
+        with Progress(*columns, console=Console(file=self.ctx.out, force_terminal=True), transient=True) as bar:
             task = bar.add_task("run", total=self.estimate, note="")
             while not self._stop.wait(0.2):
                 done = stats.delivered
