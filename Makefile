@@ -11,7 +11,7 @@ help:
 	@echo "make demo       run the daily job + 14-day history on the embedded default (simulator, DuckDB)"
 	@echo "make demo-gcp   the demo on emulated Google Cloud (Pub/Sub, GCS, BigQuery emulators; optional, needs Java)"
 	@echo "make report     write the cohort report (one HTML file) from the demo warehouse's views"
-	@echo "make check      lint (ruff) and the import contracts: layers, no cycles (lint-imports); a second"
+	@echo "make check      lint (ruff), the import contracts (lint-imports) and no source file over 400 lines"
 	@echo "make test       install and run the test suite with coverage: every tier (the README's test command)"
 	@echo "make test-fast  the offline tiers without the slow runs: unit, contract, local and packaging checks"
 	@echo "make sql        regenerate bigquery_sql/ from the catalogue"
@@ -41,6 +41,7 @@ report: $(STAMP)
 check: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports --no-cache
+	$(BIN)/python -m tools.check_sizes
 
 # Every tier, with coverage. The tiers without emulators run on both cores (pytest-xdist; --dist loadfile
 # keeps a file's module-scoped end-to-end run on one worker), then the emulator tier runs alone: each

@@ -257,8 +257,15 @@ class GcpPipeline:
             elif quiet_since is not None and now - quiet_since >= settle_s:
                 return now - started
             if now - started > timeout_s:
-                raise TimeoutError(f"the pipeline is still busy after {timeout_s:.0f} s: pending {pending}")
+                raise TimeoutError(self._busy_report(timeout_s, pending, snapshot))
             time.sleep(0.25)
+
+    def _busy_report(self, timeout_s: float, pending: dict[str, int], snapshot: Any) -> str:
+        """What kept changing, and each function's last log lines: a timeout must explain itself."""
+        tails = "\n".join(f"--- {name}:\n{self.stack.services[name].log_tail(15)}"
+                          for name in FUNCTIONS if name in self.stack.services)
+        return (f"the pipeline is still busy after {timeout_s:.0f} s: pending {pending}; published "
+                f"{snapshot[0]}, dead letters {snapshot[1]}, relay {snapshot[2]}\n{tails}")
 
     def flush(self, run_id: str) -> float:
         """Publish a FlushTrigger (extract writes a control object; transform_load merges) and wait."""

@@ -19,6 +19,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def report(args: argparse.Namespace, ctx: Context) -> int:
     ctx.require_state_dir()
     with ctx.warehouse(read_only=True) as wh:
-        path = write_report(wh, args.out or ctx.state_dir / "report.html", dataset=wh.dataset)
+        path = write_report(wh, args.out or ctx.state_dir / "report.html", dataset=wh.dataset, secrets=ctx.store())
     print(f"report: {path.resolve()}", file=ctx.out)
     return EXIT_OK
