@@ -77,24 +77,27 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         return EXIT_OK
     from tools.local_runtime import LocalRuntime  # functions-framework: imported only when a run happens
 
-    runtime = LocalRuntime(settings, max_wait_s=args.max_wait)
-    started = ctx.now
+    from tools.state_lock import AnotherRunInProgress
+
     try:
-        if not _publish(runtime, trigger):
+        runtime = LocalRuntime(settings, max_wait_s=args.max_wait)
+    except AnotherRunInProgress as exc:  # one run per state dir: wait for it, nothing was touched
+        print(f"run: {exc}", file=ctx.err)
+        return EXIT_ACTION
+    started = ctx.now
+    with runtime:  # releases the state-dir lock however the run ends
+        if len(runtime.queue):
+            print(f"resuming: {len(runtime.queue)} deliveries left by an interrupted run", file=ctx.out, flush=True)
+        if not runtime.publish_once(trigger.run_id, [trigger]):
             print(f"{trigger.run_id} was started before on this state dir: resuming it", file=ctx.out)
         with _progress(runtime, len(units), ctx):
             stats = runtime.run_until_empty()
-    except RuntimeError as exc:  # a deferral beyond --max-wait: what is stored stays; run again later
-        print(f"paused: {exc}; run the same command again later to continue", file=ctx.err)
-        return EXIT_FAILURES
-    finally:
-        getattr(runtime, "close", lambda: None)()  # the durable runtime (issue #11) releases its state-dir lock
-    pending = getattr(stats, "pending_line", lambda: None)()
+        failures = runtime.adapters.warehouse().query(
+            "SELECT error_class, COUNT(*) FROM processing_log WHERE status = 'failed' "
+            f"AND processed_at >= TIMESTAMP '{started.strftime('%Y-%m-%d %H:%M:%S')}+00' GROUP BY 1 ORDER BY 1")
+    pending = stats.pending_line()  # deferrals beyond --max-wait: flushed, kept queued for the next run
     if pending:
         print(pending, file=ctx.out)
-    failures = runtime.adapters.warehouse().query(
-        "SELECT error_class, COUNT(*) FROM processing_log WHERE status = 'failed' "
-        f"AND processed_at >= TIMESTAMP '{started.strftime('%Y-%m-%d %H:%M:%S')}+00' GROUP BY 1 ORDER BY 1")
     print(f"run: {stats.delivered} deliveries in {stats.seconds:.1f} s, {stats.deferred} deferred (rate limit), "
           f"{stats.redelivered} redelivered, {len(stats.dead_lettered)} dead-lettered", file=ctx.out)
     for error_class, count in failures:
@@ -104,15 +107,6 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         print("action needed: a participant must consent again (`fitbit-pipeline status` names who)", file=ctx.err)
         return EXIT_ACTION
     return EXIT_FAILURES if failures or stats.dead_lettered else EXIT_OK
-
-
-def _publish(runtime: object, trigger: RunTrigger) -> bool:
-    """Publish the run's trigger; on the durable queue (issue #11) once per state dir, so a rerun resumes."""
-    once = getattr(runtime, "publish_once", None)
-    if once is None:
-        runtime.publish([trigger])  # type: ignore[attr-defined]
-        return True
-    return bool(once(trigger.run_id, [trigger]))
 
 
 class _progress:
