@@ -226,8 +226,10 @@ def _raw_objects(pipeline: GcpPipeline) -> set[str]:
 
 
 def test_replaying_every_delivered_message_and_storage_event_through_the_archives_changes_no_row(gcp_run):
-    """Every data row stays as it was. The one thing a replay may add: a sleep the history read while Google was
-    still processing it is read again, finished this time, which is a new raw object with its own log row."""
+    """Every data row stays as it was. What a replay may add: raw objects for answers that changed since the
+    first fetch (a sleep Google finished processing; the weight and exercise a participant deleted, which the
+    replayed history re-reads), each with its own bookkeeping rows (processing log, fetch pages and keys, day
+    outcomes); every earlier bookkeeping row is unchanged. As in tests/local/test_embedded_pipeline.py."""
     pipeline = gcp_run["pipeline"]
     before, objects_before = _snapshot(pipeline.warehouse()), _raw_objects(pipeline)
     replayed = pipeline.replay()
@@ -235,18 +237,20 @@ def test_replaying_every_delivered_message_and_storage_event_through_the_archive
     pipeline.wait_idle()
     pipeline.flush("after-replay")
     after, new_objects = _snapshot(pipeline.warehouse()), _raw_objects(pipeline) - objects_before
-    log_before, log_after = before.pop("processing_log"), after.pop("processing_log")
-    # The day ledger's outcomes are a log too: the re-read sleep adds its own rows, and nothing else changes.
-    outcomes_before, outcomes_after = before.pop("day_outcomes"), after.pop("day_outcomes")
-    assert set(outcomes_before) <= set(outcomes_after)
-    raw_object = [c.name for c in DAY_OUTCOMES_TABLE.columns if c.name not in ("loaded_at", "processed_at")].index(
-        "raw_object")
-    assert {row[raw_object] for row in set(outcomes_after) - set(outcomes_before)} <= new_objects
+    assert all(name.split("/")[2] in {"sleep", "weight", "exercise"} for name in new_objects), new_objects
+    raw_object_at = {"processing_log": 2, "day_outcomes": [c.name for c in DAY_OUTCOMES_TABLE.columns
+                                                           if c.name not in ("loaded_at", "processed_at")
+                                                           ].index("raw_object")}
+    for bookkeeping in ("processing_log", "fetch_pages", "fetch_keys", "day_outcomes"):
+        kept = {repr(r): r for r in before.pop(bookkeeping)}  # repr: processing_log rows hold JSON dicts
+        now = {repr(r): r for r in after.pop(bookkeeping)}
+        assert set(kept) <= set(now), bookkeeping
+        added = {now[k][raw_object_at.get(bookkeeping, -3)] for k in set(now) - set(kept)}
+        assert added <= new_objects, (bookkeeping, sorted(added - new_objects)[:5])
+        if bookkeeping == "processing_log":
+            assert len(now) - len(kept) == len(new_objects)  # one outcome per new object
     assert {t: len(r) for t, r in after.items()} == {t: len(r) for t, r in before.items()}
     assert after == before
-    assert {repr(r) for r in log_before} <= {repr(r) for r in log_after}  # rows hold JSON dicts
-    assert all("/sleep/" in name for name in new_objects), new_objects
-    assert len(log_after) - len(log_before) == len(new_objects)
     assert _duplicate_keys(pipeline.warehouse()) == {} and pipeline.dead_letters == []
 
 
