@@ -11,6 +11,7 @@ from fitbit.catalogue import (
     FETCH_KEYS_TABLE,
     FETCH_PAGES_TABLE,
     PROCESSING_LOG_TABLE,
+    REJECTED_POINTS_TABLE,
     all_tables,
     by_path_id,
     required_scopes,
@@ -109,7 +110,8 @@ def test_a_follow_up_must_read_columns_its_type_has():
 def test_every_unit_kind_lands_in_a_table_of_its_own():
     tables = [kind.table.name for kind in unit_kinds().values()]
     assert len(tables) == len(set(tables))
-    bookkeeping = {PROCESSING_LOG_TABLE, FETCH_PAGES_TABLE, FETCH_KEYS_TABLE}  # outcomes; deletion tracking
+    # outcomes; deletion tracking
+    bookkeeping = {PROCESSING_LOG_TABLE, REJECTED_POINTS_TABLE, FETCH_PAGES_TABLE, FETCH_KEYS_TABLE}
     assert {kind.table for kind in unit_kinds().values()} | bookkeeping == set(all_tables())
 
 
