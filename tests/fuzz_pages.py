@@ -26,6 +26,7 @@ from simulator import SIM_BASE_URL, SimConfig, Simulator, simulator_session
 DAY = date(2026, 11, 3)
 ZONE = "America/New_York"
 POINTS_PER_PAGE = 4
+TRACK_POINTS = 12
 _BARE = {"__NaN__": "NaN", "__Infinity__": "Infinity", "__1e400__": "1e400", "__-1e400__": "-1e400"}
 
 
@@ -40,10 +41,14 @@ def _ctx(data_type: str, method: str, **kw: Any) -> PageContext:
                        fetched_at="2026-11-05T06:00:00Z", time_zone=ZONE, civil_date=DAY, **kw)
 
 
-def seed_pages() -> list[SeedPage]:
+def _client() -> HealthClient:
     sim = Simulator(SimConfig(users=1, days=5, seed=11, sleep_processing_seconds=0))
     token = sim.token("user1")["access_token"]
-    client = HealthClient(lambda: token, base_url=SIM_BASE_URL, session=simulator_session(sim))
+    return HealthClient(lambda: token, base_url=SIM_BASE_URL, session=simulator_session(sim))
+
+
+def seed_pages() -> list[SeedPage]:
+    client = _client()
     seeds: list[SeedPage] = []
     for dt in DATA_TYPES:
         for read in dt.reads:
@@ -118,4 +123,37 @@ def body_of(data: Any) -> str:
     text = json.dumps(data)
     for marker, literal in _BARE.items():
         text = text.replace(f'"{marker}"', literal)
+    return text
+
+
+def seed_tcx() -> SeedPage:
+    """The first GPS exercise's TCX export in the simulator's history, cut to its first track points
+    (``data`` is the XML text)."""
+    client = _client()
+    for day in range(5):
+        start = DAY - timedelta(days=day)
+        call = call_for(Unit("user1", "exercise", "list", start, start + timedelta(days=1), "backfill"), ZONE)
+        for page in client.pages(call):
+            for point in json.loads(page.body).get("dataPoints", []):
+                if point["exercise"].get("exerciseMetadata", {}).get("hasGps"):
+                    tcx = client.export_tcx(point["name"].rsplit("/", 1)[-1]).decode()
+                    head, *points = tcx.split("<Trackpoint>")
+                    last = points[-1].split("</Trackpoint>", 1)[1]
+                    kept = [p.split("</Trackpoint>", 1)[0] + "</Trackpoint>" for p in points[:TRACK_POINTS]]
+                    tcx = head + "".join("<Trackpoint>" + p for p in kept) + last
+                    return SeedPage(_ctx("exercise-tcx", "exportExerciseTcx", data_point=point["name"]), tcx)
+    raise LookupError("the simulator's history holds no GPS exercise")
+
+
+def mutate_xml(text: str, draw: Any, times: int = 3) -> str:
+    """``text`` with up to ``times`` element texts replaced by junk (as text: XML has only strings)."""
+    import re
+
+    values = list(re.finditer(r">([^<>]+)</", text))
+    for _ in range(draw(st.integers(1, times))):
+        found = draw(st.sampled_from(values))
+        junk = draw(NASTY_SCALARS)
+        replacement = "" if junk is None else str(junk).replace("<", "").replace("&", "").replace("\x00", "")
+        text = text[:found.start(1)] + replacement + text[found.end(1):]
+        values = list(re.finditer(r">([^<>]+)</", text))
     return text

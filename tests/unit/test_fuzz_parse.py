@@ -9,6 +9,7 @@ every row is JSON a load job accepts (no NaN, no infinity).
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -17,10 +18,11 @@ from hypothesis import strategies as st
 from fitbit.catalogue import unit_kind
 from fitbit.errors import TimeZoneUnknown, UnexpectedResponse
 from fitbit.parse import parse_page, reference_rows
-from tests.fuzz_pages import body_of, mutate, seed_pages
+from tests.fuzz_pages import body_of, mutate, mutate_xml, seed_pages, seed_tcx
 
 PAGE_LEVEL = (UnexpectedResponse, TimeZoneUnknown)
 SEEDS = seed_pages()
+TCX = seed_tcx()
 FUZZ = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -59,3 +61,17 @@ def test_bare_non_finite_literals_anywhere_never_reach_a_row(literal):
             except PAGE_LEVEL:
                 continue
             json.dumps(parsed.rows, allow_nan=False)
+
+
+@FUZZ
+@given(st.data())
+def test_every_track_point_becomes_a_row_or_a_rejection(data):
+    body = mutate_xml(TCX.data, data.draw)
+    try:
+        parsed = parse_page(TCX.ctx, body)
+    except PAGE_LEVEL:
+        return
+    timed = len(re.findall(r"<Trackpoint>\s*<Time>[^<]+</Time>", body))
+    rows, rejected = parsed.rows["exercise_tcx_points"], parsed.rows.get("rejected_points", [])
+    assert len(rows) + len(rejected) == timed
+    json.dumps(parsed.rows, allow_nan=False)
