@@ -12,28 +12,18 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
-from datetime import date, datetime
-from typing import Any, Callable
+from datetime import date
+from typing import Any
 
-from fitbit.catalogue import PROCESSING_LOG_TABLE, LoadedPage, RereadPolicy, table_named, unit_kind
+from fitbit.catalogue import LoadedPage, RereadPolicy, table_named, unit_kind
 from fitbit.errors import MalformedMessage, PipelineError, TerminalError
+from fitbit.jobs import flush as flush_job
+from fitbit.jobs.context import TransformContext, log_outcome
 from fitbit.messages import StoredObject, Unit, decode_unit
-from fitbit.parse import PARSER_VERSION, PageContext, ParsedPage, parse_page
-from fitbit.ports import Queue, RawStore, Warehouse
+from fitbit.parse import PageContext, ParsedPage, parse_page
 from fitbit.timefmt import utc_text
 
 log = logging.getLogger("fitbit.transform_load")
-
-
-@dataclass
-class TransformContext:
-    store: RawStore
-    warehouse: Warehouse
-    queue: Queue
-    clock: Callable[[], datetime]
-    sleep_refetch_delay_s: float = 3600.0
-    max_sleep_refetches: int = 6
 
 
 def record_malformed_event(exc: MalformedMessage) -> str:
@@ -46,9 +36,7 @@ def handle_object(obj: StoredObject, ctx: TransformContext) -> str:
     if obj.bucket != ctx.store.bucket:
         return "ignored:other-bucket"
     if obj.name.startswith("control/flush"):
-        merged = ctx.warehouse.flush()
-        log.info("warehouse flushed", extra={"tables": len(merged), "rows": sum(merged.values())})
-        return "flushed"
+        return flush_job.scheduled_flush(ctx, handle_object)
     if obj.name.startswith("errors/"):
         return _record_error_object(obj, ctx)
     if not obj.name.startswith("raw/"):
@@ -66,8 +54,8 @@ def handle_object(obj: StoredObject, ctx: TransformContext) -> str:
         parsed = parse_page(page_ctx, blob.body)
     except (TerminalError, KeyError, ValueError, TypeError) as exc:
         error_class = exc.error_class if isinstance(exc, PipelineError) else "UnexpectedResponse"
-        _log_outcome(ctx, obj.name, unit, "failed", {}, error_class,
-                     getattr(exc, "fix", "the raw page has a shape the parser cannot read; keep it and report it"))
+        log_outcome(ctx, obj.name, unit, "failed", {}, error_class,
+                    getattr(exc, "fix", "the raw page has a shape the parser cannot read; keep it and report it"))
         log.error("raw object could not be parsed", extra={"object": obj.name, "error_class": error_class})
         return "failed"
     loaded_at = utc_text(ctx.clock())
@@ -81,8 +69,8 @@ def handle_object(obj: StoredObject, ctx: TransformContext) -> str:
     counts = {table: len(rows) for table, rows in parsed.rows.items()}
     if set(parsed.counts) - {"offsets_derived"}:  # derived offsets are routine (Health Connect): the log row says so
         log.warning("page parsed with values nulled or names derived", extra={"object": obj.name, **parsed.counts})
-    _log_outcome(ctx, obj.name, unit, "loaded" if any(counts.values()) else "empty", counts, None, None,
-                 parsed.counts)
+    log_outcome(ctx, obj.name, unit, "loaded" if any(counts.values()) else "empty", counts, None, None,
+                parsed.counts)
     return "loaded"
 
 
@@ -100,22 +88,8 @@ def _record_error_object(obj: StoredObject, ctx: TransformContext) -> str:
     unit = Unit(unit_doc.get("participant", "unknown"), unit_doc.get("data_type", "unknown"),
                 unit_doc.get("method", "unknown"), _date(unit_doc.get("start")), None, "daily",
                 attempt=int(unit_doc.get("attempt", 0)))
-    _log_outcome(ctx, obj.name, unit, "failed", {}, doc.get("error_class"), doc.get("fix"))
+    log_outcome(ctx, obj.name, unit, "failed", {}, doc.get("error_class"), doc.get("fix"))
     return "recorded-failure"
-
-
-def _log_outcome(ctx: TransformContext, name: str, unit: Unit, status: str, counts: dict[str, int],
-                 error_class: str | None, fix: str | None, parse_counts: dict[str, int] | None = None) -> None:
-    now = ctx.clock()
-    row = {
-        "participant_id": unit.participant,
-        "civil_date": (unit.start or now.date()).isoformat(),
-        "raw_object": name, "data_type": unit.data_type, "method": unit.method, "status": status,
-        "error_class": error_class, "fix": fix, "row_counts": counts, "parse_counts": parse_counts or None,
-        "attempt": unit.attempt,
-        "parser_version": PARSER_VERSION, "processed_at": utc_text(now),
-    }
-    ctx.warehouse.stage(PROCESSING_LOG_TABLE, [row], name)
 
 
 def _date(text: Any) -> date | None:

@@ -21,7 +21,7 @@ from helper.compose import client_factory
 from fitbit.messages import RunTrigger
 from helper.cloudevents import PUBSUB_EVENT, pubsub_event_data
 from tools.local_runtime import LocalRuntime
-from helper.queue import Delivery, utc_now
+from helper.queue import utc_now
 from tests.ground_truth import INTRADAY, SUMMED, assert_daily_totals_match, assert_intraday_sums_to_daily, daily_rollup_truth
 from tools.summary import point_tables, render, summarise
 
@@ -247,8 +247,7 @@ def test_a_malformed_message_is_recorded_and_acknowledged(tmp_path):
     runtime = LocalRuntime(settings)
     foreign = b'{"schema": "fitbit-pipeline", "version": 1, "kind": "unit", "data_type": "x"}'
     data = pubsub_event_data(foreign, "m1", utc_now(), runtime.queue.subscription)
-    runtime.queue.redeliver(Delivery(utc_now(), 1, PUBSUB_EVENT, "//pubsub.googleapis.com/t", None, data, 0),
-                            utc_now())
+    runtime.queue.enqueue(PUBSUB_EVENT, "//pubsub.googleapis.com/t", None, data)
     stats = runtime.run_until_empty()
     rows = _warehouse(runtime).query("SELECT status, error_class, data_type FROM processing_log")
     assert rows == [("failed", "MalformedMessage", "unknown")]
