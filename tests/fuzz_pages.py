@@ -9,6 +9,7 @@ bare literals, ``1e400``, missing keys, nulls, nested garbage.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -27,7 +28,13 @@ DAY = date(2026, 11, 3)
 ZONE = "America/New_York"
 POINTS_PER_PAGE = 4
 TRACK_POINTS = 12
+FUZZ_SCALE = "FUZZ_SCALE"  # multiplies every fuzz test's examples (make chaos part b sets it)
 _BARE = {"__NaN__": "NaN", "__Infinity__": "Infinity", "__1e400__": "1e400", "__-1e400__": "-1e400"}
+
+
+def examples(default: int) -> int:
+    """A fuzz test's number of examples: ``default``, times ``$FUZZ_SCALE`` when set."""
+    return default * int(os.environ.get(FUZZ_SCALE, "1"))
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from fitbit.jobs import flush as flush_job
 from fitbit.jobs.context import TransformContext, log_outcome
 from fitbit.messages import StoredObject, Unit, decode_unit
 from fitbit.parse import PageContext, ParsedPage, parse_page
-from fitbit.timefmt import utc_text
+from fitbit.timefmt import parse_instant, utc_text
 
 log = logging.getLogger("fitbit.transform_load")
 
@@ -68,7 +68,7 @@ def handle_object(obj: StoredObject, ctx: TransformContext) -> str:
         unit = _unit_of(blob.metadata)
         page_ctx = PageContext(
             participant=unit.participant, data_type=unit.data_type, method=unit.method, raw_object=obj.name,
-            fetched_at=_metadata_text(blob.metadata, "fetched_at"), time_zone=blob.metadata.get("time_zone") or None,
+            fetched_at=_fetched_at(blob.metadata), time_zone=blob.metadata.get("time_zone") or None,
             civil_date=unit.start, data_point=unit.data_point, window_end=unit.end, page=unit.page,
             fetch_id=unit.fetch_id or None,
         )
@@ -155,11 +155,12 @@ def _unit_of(metadata: Mapping[str, Any]) -> Unit:
     return decode_unit(text.encode())
 
 
-def _metadata_text(metadata: Mapping[str, Any], key: str) -> str:
-    value = metadata.get(key)
-    if not isinstance(value, str) or not value:
-        raise MalformedMessage(f"raw object metadata without {key}", fix=UNREADABLE_FIX)
-    return value
+def _fetched_at(metadata: Mapping[str, Any]) -> str:
+    """The metadata's fetch instant, as every row's ``fetched_at`` (a TIMESTAMP the warehouse must accept)."""
+    try:
+        return utc_text(parse_instant(metadata["fetched_at"]))
+    except Exception:  # noqa: BLE001 - missing, not text, not an instant, out of range: all the same to a person
+        raise MalformedMessage("raw object metadata without a readable fetched_at", fix=UNREADABLE_FIX) from None
 
 
 def _text(value: Any) -> str:

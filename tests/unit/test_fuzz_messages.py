@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from fitbit.errors import MalformedMessage
 from fitbit.messages import FlushTrigger, RunTrigger, Unit, decode, encode
-from tests.fuzz_pages import JUNK, body_of, mutate
+from tests.fuzz_pages import JUNK, body_of, examples, mutate
 
 MESSAGES = [
     encode(Unit("user1", "steps", "reconcile", date(2026, 11, 3), date(2026, 11, 4), "daily", attempt=1)),
@@ -26,7 +26,7 @@ MESSAGES = [
 ]
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(st.data())
 def test_decode_returns_a_message_or_raises_malformed_message(data):
     doc = json.loads(data.draw(st.sampled_from(MESSAGES)))
@@ -39,7 +39,7 @@ def test_decode_returns_a_message_or_raises_malformed_message(data):
     assert decode(encode(message)) == message
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(st.binary(max_size=64))
 def test_decode_of_any_bytes_is_a_message_or_malformed(raw):
     try:

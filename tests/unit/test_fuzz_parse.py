@@ -18,12 +18,12 @@ from hypothesis import strategies as st
 from fitbit.catalogue import unit_kind
 from fitbit.errors import TimeZoneUnknown, UnexpectedResponse
 from fitbit.parse import parse_page, reference_rows
-from tests.fuzz_pages import body_of, mutate, mutate_xml, seed_pages, seed_tcx
+from tests.fuzz_pages import body_of, examples, mutate, mutate_xml, seed_pages, seed_tcx
 
 PAGE_LEVEL = (UnexpectedResponse, TimeZoneUnknown)
 SEEDS = seed_pages()
 TCX = seed_tcx()
-FUZZ = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(max_examples=examples(200), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def test_the_seeds_cover_every_page_shape_with_points():

@@ -20,7 +20,7 @@ from fitbit.jobs.transform import TransformContext, handle_object
 from fitbit.messages import StoredObject, Unit, encode
 from helper.storage import LocalRawStore
 from helper.warehouse import DuckDbWarehouse
-from tests.fuzz_pages import body_of, mutate, seed_pages
+from tests.fuzz_pages import body_of, examples, mutate, seed_pages
 
 NOW = datetime(2026, 11, 6, 10, tzinfo=timezone.utc)
 SEEDS = [seed for seed in seed_pages() if seed.ctx.data_type not in ("settings", "paired-devices")]
@@ -52,7 +52,7 @@ def adapters(tmp_path_factory):
     warehouse.close()
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(100), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.data())
 def test_any_page_is_recorded_once_and_never_blocks_a_flush(adapters, data):
     n = next(NUMBERS)

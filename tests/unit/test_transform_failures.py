@@ -60,6 +60,8 @@ def _meta(**changes):
     (_meta(unit=json.dumps({"schema": "fitbit-pipeline", "version": 1, "kind": "flush", "run_id": "r"})),
      "MalformedMessage"),  # a message, but not a unit
     (_meta(fetched_at=None), "MalformedMessage"),
+    (_meta(fetched_at="[]"), "MalformedMessage"),  # found by test_fuzz_transform: a TIMESTAMP DuckDB refused
+    (_meta(fetched_at="0001-01-01T00:00:00+01:00"), "MalformedMessage"),
 ])
 def test_metadata_without_a_readable_unit_is_recorded_and_acknowledged(env, metadata, error_class):
     store, warehouse, ctx = env
