@@ -323,7 +323,8 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown parts {sorted(unknown)}; this build has {sorted(PARTS)}")
     chaos = Chaos(demo.fresh_state_dir(args.state_dir), args.kills, args.seed, faults=args.faults,
-                  poison_batches=args.poison_batches, fuzz_scale=args.fuzz_scale, say=lambda text: print(text, flush=True))
+                  poison_batches=args.poison_batches, fuzz_scale=args.fuzz_scale,
+                  say=lambda text: print(text, flush=True))
     started = time.monotonic()
     total = Counts()
     for part in args.parts:

@@ -87,7 +87,8 @@ def handle_object(obj: StoredObject, ctx: TransformContext) -> str:
         ctx.queue.publish(followups)
     counts = {table: len(rows) for table, rows in parsed.rows.items()}
     if set(parsed.counts) - {"offsets_derived"}:  # derived offsets are routine (Health Connect): the log row says so
-        log.warning("page parsed with values nulled, names derived or points rejected", extra={"object": obj.name, **parsed.counts})
+        log.warning("page parsed with values nulled, names derived or points rejected",
+                    extra={"object": obj.name, **parsed.counts})
     log_outcome(ctx, obj.name, unit, "loaded" if any(counts.values()) else "empty", counts, None, None,
                 parsed.counts)
     return "loaded"

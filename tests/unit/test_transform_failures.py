@@ -120,7 +120,8 @@ def test_a_page_whose_every_point_is_rejected_loads_its_rejections(env):
     assert handle_object(StoredObject("raw-bucket", NAME, "1"), ctx) == "loaded"
     ((_, _, _, status, error_class, _),) = _outcomes(warehouse)
     assert (status, error_class) == ("loaded", None)
-    assert warehouse.query("SELECT json_path, error_class FROM rejected_points") == [("dataPoints[0]", "AttributeError")]
+    rejected = warehouse.query("SELECT json_path, error_class FROM rejected_points")
+    assert rejected == [("dataPoints[0]", "AttributeError")]
 
 
 def test_a_transient_error_still_raises_for_redelivery(env):
