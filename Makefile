@@ -19,10 +19,12 @@ help:
 	@echo "make bench      benchmarks (issue #7): JSON lines on stdout, a summary on stderr; a few minutes"
 	@echo "make clean      remove .state/ and build outputs"
 
-$(STAMP): requirements.txt requirements-dev.txt
+# The last install puts the `fitbit-pipeline` command (pyproject.toml [project.scripts]) into .venv/bin, editable.
+$(STAMP): requirements.txt requirements-cli.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -671,6 +671,25 @@ PARTITION BY civil_date
 CLUSTER BY participant_id
 OPTIONS(description='One row per point a page of a deletion-tracking read returned: the point\'s key, never a value');
 
+CREATE TABLE IF NOT EXISTS `${dataset}.rejected_points` (
+  participant_id STRING OPTIONS(description='Study participant id (the enrolment id, not the Google account)'),
+  civil_date DATE OPTIONS(description='The unit\'s first civil day, or the fetch date for units without one (partition field)'),
+  data_type STRING OPTIONS(description='Catalogue data type (or account read, or detail) of the unit'),
+  method STRING OPTIONS(description='Read method of the unit'),
+  table_name STRING OPTIONS(description='Warehouse table the point would have landed in'),
+  json_path STRING NOT NULL OPTIONS(description='Where the point sits in its raw object, e.g. dataPoints[17] or dataPoints[17].heartRate.beatsPerMinute when the field is known'),
+  error_class STRING OPTIONS(description='Exception class that rejected the point, e.g. ValueOutOfRange, UnexpectedResponse'),
+  reason STRING OPTIONS(description='Why, without the value: e.g. int64_out_of_range, timestamp_out_of_range, unreadable_value'),
+  fix STRING OPTIONS(description='What a person should do about it'),
+  raw_object STRING NOT NULL OPTIONS(description='Raw-store object this row was parsed from'),
+  parser_version STRING OPTIONS(description='Version of the parser that produced the row'),
+  fetched_at TIMESTAMP OPTIONS(description='When extract fetched the page; newer fetches win on reload'),
+  loaded_at TIMESTAMP OPTIONS(description='When the row was merged into the table')
+)
+PARTITION BY civil_date
+CLUSTER BY participant_id
+OPTIONS(description='One row per data point (or track point, or account item) the parser left out of its table because it could not be read; the rest of its page loaded. Never holds the value: where it is and why');
+
 CREATE TABLE IF NOT EXISTS `${dataset}.processing_log` (
   participant_id STRING OPTIONS(description='Study participant id (the enrolment id, not the Google account)'),
   civil_date DATE OPTIONS(description='The participant\'s local calendar day the row belongs to (partition field)'),
@@ -690,21 +709,32 @@ PARTITION BY civil_date
 CLUSTER BY participant_id
 OPTIONS(description='One row per raw object: outcome, row counts and error class. Never holds health values.');
 
-CREATE TABLE IF NOT EXISTS `${dataset}.rejected_points` (
-  participant_id STRING OPTIONS(description='Study participant id (the enrolment id, not the Google account)'),
-  civil_date DATE OPTIONS(description='The unit\'s first civil day, or the fetch date for units without one (partition field)'),
-  data_type STRING OPTIONS(description='Catalogue data type (or account read, or detail) of the unit'),
-  method STRING OPTIONS(description='Read method of the unit'),
-  table_name STRING OPTIONS(description='Warehouse table the point would have landed in'),
-  json_path STRING NOT NULL OPTIONS(description='Where the point sits in its raw object, e.g. dataPoints[17] or dataPoints[17].heartRate.beatsPerMinute when the field is known'),
-  error_class STRING OPTIONS(description='Exception class that rejected the point, e.g. ValueOutOfRange, UnexpectedResponse'),
-  reason STRING OPTIONS(description='Why, without the value: e.g. int64_out_of_range, timestamp_out_of_range, unreadable_value'),
-  fix STRING OPTIONS(description='What a person should do about it'),
-  raw_object STRING NOT NULL OPTIONS(description='Raw-store object this row was parsed from'),
-  parser_version STRING OPTIONS(description='Version of the parser that produced the row'),
-  fetched_at TIMESTAMP OPTIONS(description='When extract fetched the page; newer fetches win on reload'),
-  loaded_at TIMESTAMP OPTIONS(description='When the row was merged into the table')
+CREATE TABLE IF NOT EXISTS `${dataset}.day_outcomes` (
+  participant_id STRING NOT NULL OPTIONS(description='Study participant id (the enrolment id, not the Google account)'),
+  civil_date DATE NOT NULL OPTIONS(description='The participant\'s local calendar day the row belongs to (partition field)'),
+  data_type STRING NOT NULL OPTIONS(description='Catalogue data type'),
+  method STRING NOT NULL OPTIONS(description='Read method of the unit'),
+  raw_object STRING NOT NULL OPTIONS(description='The raw object (or the run\'s plan object) this row comes from'),
+  outcome STRING OPTIONS(description='planned, loaded, empty or failed'),
+  rows INT64 OPTIONS(description='Rows the object produced for this day (0 for planned, empty, failed)'),
+  error_class STRING OPTIONS(description='Error class name when outcome is failed'),
+  parser_version STRING OPTIONS(description='Version of the parser that counted the rows'),
+  processed_at TIMESTAMP OPTIONS(description='When the run planned the day or the object was processed')
 )
 PARTITION BY civil_date
 CLUSTER BY participant_id
-OPTIONS(description='One row per data point (or track point, or account item) the parser left out of its table because it could not be read; the rest of its page loaded. Never holds the value: where it is and why');
+OPTIONS(description='Per participant, civil day and data type: what each run planned and what each raw object gave (the day_ledger view folds them into one state). Never holds health values.');
+
+CREATE TABLE IF NOT EXISTS `${dataset}.consent_log` (
+  participant_id STRING OPTIONS(description='Study participant id (the enrolment id, not the Google account)'),
+  civil_date DATE OPTIONS(description='UTC day of the change (partition field)'),
+  action STRING OPTIONS(description='withdraw (grant revoked, data purged) or stop-collection (grant revoked, data kept)'),
+  revocation STRING OPTIONS(description='revoked, already-invalid, no-grant or unreachable (revoke by hand)'),
+  operator STRING OPTIONS(description='Login name of whoever ran the command'),
+  counts JSON OPTIONS(description='What was removed: rows per table, raw objects, staged rows, secret'),
+  raw_object STRING NOT NULL OPTIONS(description='The audit event\'s id: consent/<participant>/<time>'),
+  processed_at TIMESTAMP OPTIONS(description='When the change was made')
+)
+PARTITION BY civil_date
+CLUSTER BY participant_id
+OPTIONS(description='Audit of consent changes (withdrawal, stopped collection): who, when, what was removed. No health values; kept when a participant\'s data is purged.');

@@ -1,6 +1,7 @@
-"""The outcome tables: one row per raw object (``processing_log``) and one per point left out (``rejected_points``).
+"""The outcome tables: one row per raw object (``processing_log``), one per point left out
+(``rejected_points``), and the day outcomes behind the day ledger and the consent audit.
 
-Neither ever holds a health value: status, counts, error classes, JSON paths and value-free reasons only.
+None ever holds a health value: status, counts, error classes, JSON paths and value-free reasons only.
 A rejected point is one the parser could not turn into a row of its table (a value its column cannot hold,
 such as an int64 beyond INT64 or a timestamp outside 0001-01-01..9999-12-31, or a point of the wrong
 shape); the rest of its page loads, and the point stays in its raw object for a replay after a fix.
@@ -56,4 +57,39 @@ REJECTED_POINTS_TABLE = TableSpec(
         *LINEAGE,
     ),
     ("raw_object", "json_path"),
+)
+
+DAY_OUTCOMES_TABLE = TableSpec(
+    "day_outcomes",
+    "Per participant, civil day and data type: what each run planned and what each raw object gave "
+    "(the day_ledger view folds them into one state). Never holds health values.",
+    (
+        PARTICIPANT, CIVIL_DATE,
+        C("data_type", "STRING", "Catalogue data type"),
+        C("method", "STRING", "Read method of the unit"),
+        C("raw_object", "STRING", "The raw object (or the run's plan object) this row comes from"),
+        C("outcome", "STRING", "planned, loaded, empty or failed"),
+        C("rows", "INT64", "Rows the object produced for this day (0 for planned, empty, failed)"),
+        C("error_class", "STRING", "Error class name when outcome is failed"),
+        C("parser_version", "STRING", "Version of the parser that counted the rows"),
+        C("processed_at", "TIMESTAMP", "When the run planned the day or the object was processed"),
+    ),
+    ("raw_object", "participant_id", "civil_date", "data_type", "method"),
+)
+
+CONSENT_LOG_TABLE = TableSpec(
+    "consent_log",
+    "Audit of consent changes (withdrawal, stopped collection): who, when, what was removed. No health values; "
+    "kept when a participant's data is purged.",
+    (
+        PARTICIPANT,
+        C("civil_date", "DATE", "UTC day of the change (partition field)"),
+        C("action", "STRING", "withdraw (grant revoked, data purged) or stop-collection (grant revoked, data kept)"),
+        C("revocation", "STRING", "revoked, already-invalid, no-grant or unreachable (revoke by hand)"),
+        C("operator", "STRING", "Login name of whoever ran the command"),
+        C("counts", "JSON", "What was removed: rows per table, raw objects, staged rows, secret"),
+        C("raw_object", "STRING", "The audit event's id: consent/<participant>/<time>"),
+        C("processed_at", "TIMESTAMP", "When the change was made"),
+    ),
+    ("raw_object",),
 )

@@ -28,6 +28,7 @@ from fitbit.ports import Queue, RawStore
 from fitbit.timefmt import utc_text
 
 log = logging.getLogger("fitbit.extract")
+PLAN_PREFIX = "control/plan-"  # a run's plan: transform_load turns it into pending day-ledger rows
 
 ClientFactory = Callable[[str], "tuple[HealthClient, str | None]"]  # participant -> (client, IANA zone)
 
@@ -73,8 +74,17 @@ def fan_out(trigger: RunTrigger, ctx: ExtractContext) -> str:
     today: date = ctx.clock().date()
     units = plan.units_for_run(trigger, participants, today, ctx.options)
     ctx.queue.publish(units)
+    record_plan(trigger, units, ctx)
     log.info("run fanned out", extra={"participants": len(participants), "units": len(units)})
     return f"fanned-out:{len(units)}"
+
+
+def record_plan(trigger: RunTrigger, units: list[Unit], ctx: ExtractContext) -> None:
+    """Store the run's plan (its units) so transform_load marks their days pending in the day ledger."""
+    body = b"[" + b",".join(encode(u) for u in units) + b"]"
+    digest = hashlib.sha256(body).hexdigest()[:16]
+    ctx.store.create(f"{PLAN_PREFIX}{trigger.run_id or 'run'}-{digest}.json", body, {"kind": "plan"},
+                     "application/json")
 
 
 def extract_unit(unit: Unit, ctx: ExtractContext) -> str:

@@ -21,7 +21,8 @@ import logging
 from datetime import date
 from typing import Any, Mapping
 
-from fitbit.catalogue import LoadedPage, RereadPolicy, table_named, unit_kind
+from fitbit import ledger
+from fitbit.catalogue import DAY_OUTCOMES_TABLE, LoadedPage, RereadPolicy, table_named, unit_kind
 from fitbit.errors import MalformedMessage, NotFound, PipelineError, TransientError
 from fitbit.jobs import flush as flush_job
 from fitbit.jobs.context import TransformContext, log_outcome
@@ -51,6 +52,8 @@ def handle_object(obj: StoredObject, ctx: TransformContext) -> str:
         return "ignored:other-bucket"
     if obj.name.startswith("control/flush"):
         return flush_job.scheduled_flush(ctx, handle_object)
+    if obj.name.startswith("control/plan-"):
+        return _record_plan(obj, ctx)
     if obj.name.startswith("errors/"):
         return _record_error_object(obj, ctx)
     if not obj.name.startswith("raw/"):
@@ -89,8 +92,8 @@ def handle_object(obj: StoredObject, ctx: TransformContext) -> str:
     if set(parsed.counts) - {"offsets_derived"}:  # derived offsets are routine (Health Connect): the log row says so
         log.warning("page parsed with values nulled, names derived or points rejected",
                     extra={"object": obj.name, **parsed.counts})
-    log_outcome(ctx, obj.name, unit, "loaded" if any(counts.values()) else "empty", counts, None, None,
-                parsed.counts)
+    _log_outcome(ctx, obj.name, unit, "loaded" if any(counts.values()) else "empty", counts, None, None,
+                 parsed.counts, parsed.rows.get(unit_kind(unit.data_type, unit.method).table.name, []))
     return "loaded"
 
 
@@ -118,7 +121,8 @@ def _record_error_object(obj: StoredObject, ctx: TransformContext) -> str:
         doc = json.loads(blob.body)
         unit_doc = doc.get("unit") or {}
         unit = Unit(_text(unit_doc.get("participant")), _text(unit_doc.get("data_type")),
-                    _text(unit_doc.get("method")), _date(unit_doc.get("start")), None, "daily",
+                    _text(unit_doc.get("method")), _date(unit_doc.get("start")), _date(unit_doc.get("end")),
+                    "daily",
                     attempt=int(unit_doc.get("attempt", 0)))
         error_class, fix = doc.get("error_class"), doc.get("fix")
         if not isinstance(error_class, str) or not isinstance(fix, (str, type(None))):
@@ -128,7 +132,7 @@ def _record_error_object(obj: StoredObject, ctx: TransformContext) -> str:
     except Exception:  # noqa: BLE001 - not what extract writes: record that, with the metadata's unit
         return _failed(ctx, obj.name, fallback, MalformedMessage(
             "error object is not the JSON document extract writes", fix=UNREADABLE_ERROR_OBJECT_FIX))
-    log_outcome(ctx, obj.name, unit, "failed", {}, error_class, fix)
+    _log_outcome(ctx, obj.name, unit, "failed", {}, error_class, fix)
     return "recorded-failure"
 
 
@@ -136,7 +140,7 @@ def _failed(ctx: TransformContext, name: str, unit: Unit, exc: Exception) -> str
     """Record a deterministic failure of reading an object as a failed ``processing_log`` row, and acknowledge."""
     error_class = exc.error_class if isinstance(exc, PipelineError) else type(exc).__name__
     fix = exc.fix if isinstance(exc, PipelineError) else UNREADABLE_FIX
-    log_outcome(ctx, name, unit, "failed", {}, error_class, fix)
+    _log_outcome(ctx, name, unit, "failed", {}, error_class, fix)
     log.error("raw object could not be read", extra={"object": name, "error_class": error_class})
     return "failed"
 
@@ -166,6 +170,27 @@ def _fetched_at(metadata: Mapping[str, Any]) -> str:
 
 def _text(value: Any) -> str:
     return value if isinstance(value, str) and value else "unknown"
+
+
+def _record_plan(obj: StoredObject, ctx: TransformContext) -> str:
+    """A run's plan: every day its units cover becomes a ``planned`` (pending) day-ledger row."""
+    try:
+        units = [decode_unit(json.dumps(doc).encode()) for doc in json.loads(ctx.store.read(obj.name).body)]
+    except TransientError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a plan extract did not write: recorded, never retried
+        return _failed(ctx, obj.name, Unit("unknown", "unknown", "unknown", None, None, "daily"), exc)
+    ctx.warehouse.stage(DAY_OUTCOMES_TABLE, ledger.planned_rows(units, obj.name, ctx.clock()), obj.name)
+    return "planned"
+
+
+def _log_outcome(ctx: TransformContext, name: str, unit: Unit, status: str, counts: dict[str, int],
+                 error_class: str | None, fix: str | None, parse_counts: dict[str, int] | None = None,
+                 table_rows: list[dict[str, Any]] | None = None) -> None:
+    """The processing-log row, and the day ledger's outcome rows for the unit's days."""
+    log_outcome(ctx, name, unit, status, counts, error_class, fix, parse_counts)
+    ctx.warehouse.stage(DAY_OUTCOMES_TABLE, ledger.outcome_rows(unit, name, status, table_rows or [], error_class,
+                                                                ctx.clock()), name)
 
 
 def _date(text: Any) -> date | None:

@@ -154,10 +154,12 @@ def test_replaying_every_message_and_storage_event_changes_no_row(demo_run):
     # processing, and the weight and exercise a participant deleted (the replayed history run re-reads
     # them). Those add processing-log and fetch rows; every data table, deleted_at included, is unchanged.
     changed = {"sleep", "weight", "exercise"}
-    for bookkeeping in ("processing_log", "fetch_pages", "fetch_keys"):
+    # The day ledger's outcomes (day_outcomes) are bookkeeping too: a new raw object adds its days' rows.
+    at = {"processing_log": 2, "day_outcomes": 4}  # where raw_object sits; the fetch tables' is third from last
+    for bookkeeping in ("processing_log", "fetch_pages", "fetch_keys", "day_outcomes"):
         kept, now = set(before.pop(bookkeeping)), set(after.pop(bookkeeping))
         assert kept <= now, bookkeeping
-        added_objects = {row[-3] if bookkeeping != "processing_log" else row[2] for row in now - kept}
+        added_objects = {row[at.get(bookkeeping, -3)] for row in now - kept}
         assert all(name.split("/")[2] in changed for name in added_objects), (bookkeeping, added_objects)
     assert {t: len(r) for t, r in after.items()} == {t: len(r) for t, r in before.items()}
     assert after == before
