@@ -28,6 +28,7 @@ from fitbit.jobs import flush as flush_job
 from fitbit.jobs.context import TransformContext, log_outcome
 from fitbit.messages import StoredObject, Unit, decode_unit
 from fitbit.parse import PageContext, ParsedPage, parse_page
+from fitbit.ports import Blob
 from fitbit.timefmt import parse_instant, utc_text
 
 log = logging.getLogger("fitbit.transform_load")
@@ -58,14 +59,9 @@ def handle_object(obj: StoredObject, ctx: TransformContext) -> str:
         return _record_error_object(obj, ctx)
     if not obj.name.startswith("raw/"):
         return "ignored:not-raw"
-    if ".." in obj.name.split("/"):
-        return _failed(ctx, obj.name, unit_named(obj.name), MalformedMessage(
-            "storage event names an object with a '..' segment", fix=UNSAFE_NAME_FIX))
-    try:
-        blob = ctx.store.read(obj.name)
-    except FileNotFoundError:
-        return _failed(ctx, obj.name, unit_named(obj.name), NotFound(
-            "storage event for a raw object that does not exist", fix=MISSING_OBJECT_FIX))
+    blob = _read(obj, ctx)
+    if isinstance(blob, str):
+        return blob
     unit = unit_named(obj.name)
     try:  # everything below is decided by the object alone: a failure is recorded once, never retried
         unit = _unit_of(blob.metadata)
@@ -106,14 +102,9 @@ def follow_ups(unit: Unit, parsed: ParsedPage, ctx: TransformContext, raw_object
 
 
 def _record_error_object(obj: StoredObject, ctx: TransformContext) -> str:
-    if ".." in obj.name.split("/"):
-        return _failed(ctx, obj.name, unit_named(obj.name), MalformedMessage(
-            "storage event names an object with a '..' segment", fix=UNSAFE_NAME_FIX))
-    try:
-        blob = ctx.store.read(obj.name)
-    except FileNotFoundError:
-        return _failed(ctx, obj.name, unit_named(obj.name), NotFound(
-            "storage event for an error object that does not exist", fix=MISSING_OBJECT_FIX))
+    blob = _read(obj, ctx)
+    if isinstance(blob, str):
+        return blob
     meta = blob.metadata
     fallback = Unit(_text(meta.get("participant")), _text(meta.get("data_type")), _text(meta.get("method")),
                     None, None, "daily")
@@ -134,6 +125,19 @@ def _record_error_object(obj: StoredObject, ctx: TransformContext) -> str:
             "error object is not the JSON document extract writes", fix=UNREADABLE_ERROR_OBJECT_FIX))
     _log_outcome(ctx, obj.name, unit, "failed", {}, error_class, fix)
     return "recorded-failure"
+
+
+def _read(obj: StoredObject, ctx: TransformContext) -> Blob | str:
+    """The object, or the outcome of recording why it cannot be read: a name with a '..' segment, or an event
+    for an object that does not exist (deleted after its event). Any other read error raises: redelivered."""
+    if ".." in obj.name.split("/"):
+        return _failed(ctx, obj.name, unit_named(obj.name), MalformedMessage(
+            "storage event names an object with a '..' segment", fix=UNSAFE_NAME_FIX))
+    try:
+        return ctx.store.read(obj.name)
+    except FileNotFoundError:
+        return _failed(ctx, obj.name, unit_named(obj.name), NotFound(
+            "storage event for an object that does not exist", fix=MISSING_OBJECT_FIX))
 
 
 def _failed(ctx: TransformContext, name: str, unit: Unit, exc: Exception) -> str:
