@@ -43,7 +43,8 @@ def reference(pages: list[RawPage]) -> dict[str, list[Row]]:
         else:
             key = "rollupDataPoints" if page.ctx.method in ("rollUp", "dailyRollUp") else "dataPoints"
             (table,) = parse_page(page.ctx, b"{}").rows
-            parsed = {table: reference_rows(page.ctx, load_json(page.body).get(key, []))}
+            rows, rejected = reference_rows(page.ctx, load_json(page.body).get(key, []))
+            parsed = {table: rows, **({"rejected_points": rejected} if rejected else {})}
         for table, rows in parsed.items():
             tables.setdefault(table, []).extend(rows)
     return tables

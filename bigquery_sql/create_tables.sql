@@ -671,6 +671,25 @@ PARTITION BY civil_date
 CLUSTER BY participant_id
 OPTIONS(description='One row per point a page of a deletion-tracking read returned: the point\'s key, never a value');
 
+CREATE TABLE IF NOT EXISTS `${dataset}.rejected_points` (
+  participant_id STRING OPTIONS(description='Study participant id (the enrolment id, not the Google account)'),
+  civil_date DATE OPTIONS(description='The unit\'s first civil day, or the fetch date for units without one (partition field)'),
+  data_type STRING OPTIONS(description='Catalogue data type (or account read, or detail) of the unit'),
+  method STRING OPTIONS(description='Read method of the unit'),
+  table_name STRING OPTIONS(description='Warehouse table the point would have landed in'),
+  json_path STRING NOT NULL OPTIONS(description='Where the point sits in its raw object, e.g. dataPoints[17] or dataPoints[17].heartRate.beatsPerMinute when the field is known'),
+  error_class STRING OPTIONS(description='Exception class that rejected the point, e.g. ValueOutOfRange, UnexpectedResponse'),
+  reason STRING OPTIONS(description='Why, without the value: e.g. int64_out_of_range, timestamp_out_of_range, unreadable_value'),
+  fix STRING OPTIONS(description='What a person should do about it'),
+  raw_object STRING NOT NULL OPTIONS(description='Raw-store object this row was parsed from'),
+  parser_version STRING OPTIONS(description='Version of the parser that produced the row'),
+  fetched_at TIMESTAMP OPTIONS(description='When extract fetched the page; newer fetches win on reload'),
+  loaded_at TIMESTAMP OPTIONS(description='When the row was merged into the table')
+)
+PARTITION BY civil_date
+CLUSTER BY participant_id
+OPTIONS(description='One row per data point (or track point, or account item) the parser left out of its table because it could not be read; the rest of its page loaded. Never holds the value: where it is and why');
+
 CREATE TABLE IF NOT EXISTS `${dataset}.processing_log` (
   participant_id STRING OPTIONS(description='Study participant id (the enrolment id, not the Google account)'),
   civil_date DATE OPTIONS(description='The participant\'s local calendar day the row belongs to (partition field)'),
@@ -681,7 +700,7 @@ CREATE TABLE IF NOT EXISTS `${dataset}.processing_log` (
   error_class STRING OPTIONS(description='Error class name when status is failed'),
   fix STRING OPTIONS(description='What a person should do about a failure'),
   row_counts JSON OPTIONS(description='Rows produced per table'),
-  parse_counts JSON OPTIONS(description='What the parser counted besides rows, by kind, never values: non_finite_nulled (NaN/Infinity stored as NULL), offsets_derived (points without offsets, zone used), names_derived'),
+  parse_counts JSON OPTIONS(description='What the parser counted besides rows, by kind, never values: non_finite_nulled (NaN/Infinity stored as NULL), offsets_derived (points without offsets, zone used), names_derived, points_rejected (points left out, one rejected_points row each)'),
   attempt INT64 OPTIONS(description='Delivery attempt of the unit'),
   parser_version STRING OPTIONS(description='Parser version'),
   processed_at TIMESTAMP OPTIONS(description='When the object was processed')

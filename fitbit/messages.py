@@ -197,7 +197,7 @@ def _check(problem: str | None, name: str) -> None:
 
 
 def _reason(value: Any) -> Reason:
-    if value not in REASONS:
+    if not isinstance(value, str) or value not in REASONS:  # a list or dict is unhashable: TypeError, not malformed
         raise MalformedMessage(f"reason must be one of {sorted(REASONS)}")
     return value  # type: ignore[no-any-return]
 

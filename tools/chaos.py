@@ -15,9 +15,13 @@ last line is::
 L (reference rows missing), D (rows the reference does not have) and B (flushes that left a table
 staged, or batches still staged at the end) must be 0; the exit status is 1 otherwise.
 
-Hooks: parts (b) property-based fuzzing of raw pages and work messages through the real handlers, and
-(c) poison values in pages, come with the parser half of issue #11. Each is a function ``Chaos ->
-Counts`` added to ``PARTS``; ``--parts`` picks them and their counts are added into the last line.
+Part (b), fuzzing: the property-based tests of raw pages, TCX exports, work messages and transform_load
+(``tests/unit/test_fuzz_*.py``, hypothesis, through the real parser, decoder and handler with the
+embedded adapters) at ``--fuzz-scale`` times their examples, seeded by ``--seed``. A property that fails
+means an object that could go unrecorded: each failing test counts as lost.
+
+Part (c), poison values in pages (a simulator knob), is not built yet. Each part is a function
+``Chaos -> Counts`` in ``PARTS``; ``--parts`` picks them and their counts are added into the last line.
 """
 
 from __future__ import annotations
@@ -77,6 +81,7 @@ class Chaos:
     end: date = demo.DEFAULT_END_DATE
     faults: int = 3  # of each kind (429, 503, truncated body), injected before every run
     poison_batches: int = 1
+    fuzz_scale: int = 3
     say: Callable[[str], None] = print
     figures: dict[str, float] = field(default_factory=dict)
 
@@ -279,7 +284,28 @@ def _quarantined(state: Path) -> int:
     return int(rows[0][0])
 
 
-PARTS: dict[str, Callable[[Chaos], Counts]] = {"a": crash_and_resume}
+FUZZ_TESTS = ("tests/unit/test_fuzz_parse.py", "tests/unit/test_fuzz_messages.py", "tests/unit/test_fuzz_transform.py")
+
+
+def fuzz(chaos: Chaos) -> Counts:
+    """Part (b): the fuzz tests at ``fuzz_scale`` times their examples; each failing test counts as lost."""
+    env = {**os.environ, "FUZZ_SCALE": str(chaos.fuzz_scale)}
+    started = time.monotonic()
+    done = subprocess.run([sys.executable, "-m", "pytest", *FUZZ_TESTS, "-q", "--no-cov", "-p", "no:cacheprovider",
+                           f"--hypothesis-seed={chaos.seed}", "-rf"], env=env, cwd=ROOT, capture_output=True,
+                          text=True, timeout=1800)
+    failed = sum(1 for line in done.stdout.splitlines() if line.startswith("FAILED "))
+    if done.returncode not in (0, 1) or (done.returncode == 1 and not failed):
+        raise RuntimeError(f"the fuzz tests exited {done.returncode}:\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
+    chaos.figures["fuzz_s"] = time.monotonic() - started
+    chaos.say(f"chaos: fuzz x{chaos.fuzz_scale}: {done.stdout.strip().splitlines()[-1]}")
+    for line in done.stdout.splitlines():
+        if line.startswith("FAILED "):
+            chaos.say(f"chaos:   {line}")
+    return Counts(lost=failed)
+
+
+PARTS: dict[str, Callable[[Chaos], Counts]] = {"a": crash_and_resume, "b": fuzz}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -289,6 +315,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=11, help="simulator data and kill instants")
     parser.add_argument("--faults", type=int, default=3, help="429s, 503s and truncated bodies injected per run")
     parser.add_argument("--poison-batches", type=int, default=1, help="staged batches the warehouse must refuse")
+    parser.add_argument("--fuzz-scale", type=int, default=3, help="part b: times each fuzz test's examples")
     parser.add_argument("--parts", default="".join(PARTS), help=f"parts to run, of {''.join(PARTS)}")
     parser.add_argument("--state-dir", type=Path, default=ROOT / ".state" / "chaos")
     args = parser.parse_args(argv)
@@ -296,7 +323,8 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown parts {sorted(unknown)}; this build has {sorted(PARTS)}")
     chaos = Chaos(demo.fresh_state_dir(args.state_dir), args.kills, args.seed, faults=args.faults,
-                  poison_batches=args.poison_batches, say=lambda text: print(text, flush=True))
+                  poison_batches=args.poison_batches, fuzz_scale=args.fuzz_scale,
+                  say=lambda text: print(text, flush=True))
     started = time.monotonic()
     total = Counts()
     for part in args.parts:

@@ -5,7 +5,8 @@ was off the wrist), shown as hours worn per civil day. What the parser did about
 counted too (issue #12): values nulled because they were NaN or infinite (from the processing log:
 they are NULL in the tables, indistinguishable there), points whose offsets came from the participant's
 time zone, points keyed without a resource name, and rows marked deleted because a complete re-fetch no
-longer returned them. Queries are BigQuery SQL, run on either warehouse.
+longer returned them, and points the parser rejected (``rejected_points``, by table, error class and reason;
+issue #11). Queries are BigQuery SQL, run on either warehouse.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ class LiveShapes:
     derived_offsets: dict[str, int]  # participant -> point rows whose offsets came from the time zone
     names_derived: int
     deleted: dict[str, int]  # table -> rows marked deleted_at
+    rejected: dict[str, int] = field(default_factory=dict)  # "table: error class reason" -> rejected points
 
 
 def point_tables() -> list[str]:
@@ -64,8 +66,10 @@ def live_shapes(warehouse: Warehouse) -> LiveShapes:
                   for t in all_tables() if "name_derived" in t.column_names)
     deleted = {t.name: int(warehouse.query(f"SELECT COUNT(*) FROM {t.name} WHERE deleted_at IS NOT NULL")[0][0])
                for t in tracked_tables()}
+    rejected = {f"{table}: {error_class} {reason}": int(n) for table, error_class, reason, n in warehouse.query(
+        "SELECT table_name, error_class, reason, COUNT(*) FROM rejected_points GROUP BY 1, 2, 3 ORDER BY 4 DESC, 1, 2, 3")}
     return LiveShapes(int(nulled or 0), int(pages or 0), dict(sorted(derived.items())), unnamed,
-                      {t: n for t, n in deleted.items() if n})
+                      {t: n for t, n in deleted.items() if n}, rejected)
 
 
 def summarise(warehouse: Warehouse) -> Summary:
@@ -123,4 +127,7 @@ def render_live_shapes(live: LiveShapes) -> list[str]:
         f"  points without a resource name, keyed by source and start: {live.names_derived}",
         f"  rows marked deleted (a complete re-fetch no longer returned them; kept, left out of the views): "
         f"{sum(live.deleted.values())} ({deleted})",
+        f"  points rejected (left out of their table, one rejected_points row each; the rest of their pages loaded): "
+        f"{sum(live.rejected.values())}",
+        *(f"    {what} x{n}" for what, n in live.rejected.items()),
     ]

@@ -18,7 +18,7 @@ from fitbit.catalogue.details import DETAILS
 from fitbit.catalogue.entries import DATA_TYPES
 from fitbit.catalogue.followups import FollowUp, LoadedPage, RereadPolicy
 from fitbit.catalogue.kinds import AccountRead, Detail, TypeRead, UnitKind
-from fitbit.catalogue.log import CONSENT_LOG_TABLE, DAY_OUTCOMES_TABLE, PROCESSING_LOG_TABLE
+from fitbit.catalogue.log import CONSENT_LOG_TABLE, DAY_OUTCOMES_TABLE, PROCESSING_LOG_TABLE, REJECTED_POINTS_TABLE
 from fitbit.catalogue.model import DataType, Read, TableSpec
 
 __all__ = [
@@ -31,6 +31,7 @@ __all__ = [
     "FETCH_KEYS_TABLE",
     "FETCH_PAGES_TABLE",
     "PROCESSING_LOG_TABLE",
+    "REJECTED_POINTS_TABLE",
     "AccountRead",
     "Column",
     "DataType",
@@ -122,7 +123,7 @@ def table_spec(path_id: str, method: str) -> TableSpec:
 @cache
 def all_tables() -> tuple[TableSpec, ...]:
     tables = [kind.table for kind in unit_kinds().values()]
-    tables += [FETCH_PAGES_TABLE, FETCH_KEYS_TABLE, *LOG_TABLES]
+    tables += [FETCH_PAGES_TABLE, FETCH_KEYS_TABLE, REJECTED_POINTS_TABLE, *LOG_TABLES]
     names = [t.name for t in tables]
     duplicated = {n for n in names if names.count(n) > 1}
     if duplicated:

@@ -6,6 +6,12 @@ warehouse MERGE by natural key then keeps each row once. Follow-ups declared in 
 published here as the page's unit kind declares them (``fitbit.catalogue.followups``): the next page,
 the TCX export of GPS sessions, and a delayed re-read of a sleep still being processed (bounded, so a
 night Google never finishes cannot loop forever).
+
+Every deterministic failure of reading an object (a missing object, metadata without or with a malformed
+unit, a page the parser refuses, an ``errors/`` object that is not JSON, a name with ``..``; any exception
+class that is not Transient) becomes a failed ``processing_log`` row with its error class and fix, and the
+event is acknowledged: retrying cannot help, and a dead letter would leave no row (issue #11). Transient
+errors are raised so the platform redelivers.
 """
 
 from __future__ import annotations
@@ -13,18 +19,27 @@ from __future__ import annotations
 import json
 import logging
 from datetime import date
-from typing import Any
+from typing import Any, Mapping
 
 from fitbit import ledger
 from fitbit.catalogue import DAY_OUTCOMES_TABLE, LoadedPage, RereadPolicy, table_named, unit_kind
-from fitbit.errors import MalformedMessage, PipelineError, TerminalError
+from fitbit.errors import MalformedMessage, NotFound, PipelineError, TransientError
 from fitbit.jobs import flush as flush_job
 from fitbit.jobs.context import TransformContext, log_outcome
 from fitbit.messages import StoredObject, Unit, decode_unit
 from fitbit.parse import PageContext, ParsedPage, parse_page
-from fitbit.timefmt import utc_text
+from fitbit.ports import Blob
+from fitbit.timefmt import parse_instant, utc_text
 
 log = logging.getLogger("fitbit.transform_load")
+
+UNREADABLE_FIX = ("the raw object cannot be read as this pipeline wrote it: keep it, report the error class, and "
+                  "replay it once fixed (its processing_log row says failed until then)")
+MISSING_OBJECT_FIX = ("nothing to load: the object was deleted after its event; if it should exist, run the day's "
+                      "extract again")
+UNSAFE_NAME_FIX = "the event was not produced by this pipeline's bucket: check who writes to the raw bucket"
+UNREADABLE_ERROR_OBJECT_FIX = ("an errors/ object that extract did not write: check who writes to the raw bucket; "
+                               "the metadata's participant and type are recorded")
 
 
 def record_malformed_event(exc: MalformedMessage) -> str:
@@ -44,23 +59,23 @@ def handle_object(obj: StoredObject, ctx: TransformContext) -> str:
         return _record_error_object(obj, ctx)
     if not obj.name.startswith("raw/"):
         return "ignored:not-raw"
-    blob = ctx.store.read(obj.name)
-    meta = blob.metadata
-    unit = decode_unit(meta["unit"].encode())
-    page_ctx = PageContext(
-        participant=unit.participant, data_type=unit.data_type, method=unit.method, raw_object=obj.name,
-        fetched_at=meta["fetched_at"], time_zone=meta.get("time_zone") or None,
-        civil_date=unit.start, data_point=unit.data_point, window_end=unit.end, page=unit.page,
-        fetch_id=unit.fetch_id or None,
-    )
-    try:
+    blob = _read(obj, ctx)
+    if isinstance(blob, str):
+        return blob
+    unit = unit_named(obj.name)
+    try:  # everything below is decided by the object alone: a failure is recorded once, never retried
+        unit = _unit_of(blob.metadata)
+        page_ctx = PageContext(
+            participant=unit.participant, data_type=unit.data_type, method=unit.method, raw_object=obj.name,
+            fetched_at=_fetched_at(blob.metadata), time_zone=blob.metadata.get("time_zone") or None,
+            civil_date=unit.start, data_point=unit.data_point, window_end=unit.end, page=unit.page,
+            fetch_id=unit.fetch_id or None,
+        )
         parsed = parse_page(page_ctx, blob.body)
-    except (TerminalError, KeyError, ValueError, TypeError) as exc:
-        error_class = exc.error_class if isinstance(exc, PipelineError) else "UnexpectedResponse"
-        _log_outcome(ctx, obj.name, unit, "failed", {}, error_class,
-                    getattr(exc, "fix", "the raw page has a shape the parser cannot read; keep it and report it"))
-        log.error("raw object could not be parsed", extra={"object": obj.name, "error_class": error_class})
-        return "failed"
+    except TransientError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any deterministic failure is recorded with its fix and acknowledged
+        return _failed(ctx, obj.name, unit, exc)
     loaded_at = utc_text(ctx.clock())
     for table, rows in parsed.rows.items():
         for row in rows:
@@ -71,7 +86,8 @@ def handle_object(obj: StoredObject, ctx: TransformContext) -> str:
         ctx.queue.publish(followups)
     counts = {table: len(rows) for table, rows in parsed.rows.items()}
     if set(parsed.counts) - {"offsets_derived"}:  # derived offsets are routine (Health Connect): the log row says so
-        log.warning("page parsed with values nulled or names derived", extra={"object": obj.name, **parsed.counts})
+        log.warning("page parsed with values nulled, names derived or points rejected",
+                    extra={"object": obj.name, **parsed.counts})
     _log_outcome(ctx, obj.name, unit, "loaded" if any(counts.values()) else "empty", counts, None, None,
                  parsed.counts, parsed.rows.get(unit_kind(unit.data_type, unit.method).table.name, []))
     return "loaded"
@@ -86,18 +102,88 @@ def follow_ups(unit: Unit, parsed: ParsedPage, ctx: TransformContext, raw_object
 
 
 def _record_error_object(obj: StoredObject, ctx: TransformContext) -> str:
-    doc = json.loads(ctx.store.read(obj.name).body)
-    unit_doc = doc.get("unit") or {}
-    unit = Unit(unit_doc.get("participant", "unknown"), unit_doc.get("data_type", "unknown"),
-                unit_doc.get("method", "unknown"), _date(unit_doc.get("start")), _date(unit_doc.get("end")), "daily",
-                attempt=int(unit_doc.get("attempt", 0)))
-    _log_outcome(ctx, obj.name, unit, "failed", {}, doc.get("error_class"), doc.get("fix"))
+    blob = _read(obj, ctx)
+    if isinstance(blob, str):
+        return blob
+    meta = blob.metadata
+    fallback = Unit(_text(meta.get("participant")), _text(meta.get("data_type")), _text(meta.get("method")),
+                    None, None, "daily")
+    try:
+        doc = json.loads(blob.body)
+        unit_doc = doc.get("unit") or {}
+        unit = Unit(_text(unit_doc.get("participant")), _text(unit_doc.get("data_type")),
+                    _text(unit_doc.get("method")), _date(unit_doc.get("start")), _date(unit_doc.get("end")),
+                    "daily",
+                    attempt=int(unit_doc.get("attempt", 0)))
+        error_class, fix = doc.get("error_class"), doc.get("fix")
+        if not isinstance(error_class, str) or not isinstance(fix, (str, type(None))):
+            raise TypeError("error object without a string error_class")
+    except TransientError:
+        raise
+    except Exception:  # noqa: BLE001 - not what extract writes: record that, with the metadata's unit
+        return _failed(ctx, obj.name, fallback, MalformedMessage(
+            "error object is not the JSON document extract writes", fix=UNREADABLE_ERROR_OBJECT_FIX))
+    _log_outcome(ctx, obj.name, unit, "failed", {}, error_class, fix)
     return "recorded-failure"
+
+
+def _read(obj: StoredObject, ctx: TransformContext) -> Blob | str:
+    """The object, or the outcome of recording why it cannot be read: a name with a '..' segment, or an event
+    for an object that does not exist (deleted after its event). Any other read error raises: redelivered."""
+    if ".." in obj.name.split("/"):
+        return _failed(ctx, obj.name, unit_named(obj.name), MalformedMessage(
+            "storage event names an object with a '..' segment", fix=UNSAFE_NAME_FIX))
+    try:
+        return ctx.store.read(obj.name)
+    except FileNotFoundError:
+        return _failed(ctx, obj.name, unit_named(obj.name), NotFound(
+            "storage event for an object that does not exist", fix=MISSING_OBJECT_FIX))
+
+
+def _failed(ctx: TransformContext, name: str, unit: Unit, exc: Exception) -> str:
+    """Record a deterministic failure of reading an object as a failed ``processing_log`` row, and acknowledge."""
+    error_class = exc.error_class if isinstance(exc, PipelineError) else type(exc).__name__
+    fix = exc.fix if isinstance(exc, PipelineError) else UNREADABLE_FIX
+    _log_outcome(ctx, name, unit, "failed", {}, error_class, fix)
+    log.error("raw object could not be read", extra={"object": name, "error_class": error_class})
+    return "failed"
+
+
+def unit_named(name: str) -> Unit:
+    """The unit an object's name says it holds (``raw/<participant>/<type>/<day>/<method>/...``), as far as it
+    can be read: what a failure is recorded against when the object's own metadata cannot be."""
+    parts = [*name.split("/")[1:5], "", "", "", ""]
+    participant, data_type, day, method = (part or "unknown" for part in parts[:4])
+    return Unit(participant, data_type, method, _date(day), None, "daily")
+
+
+def _unit_of(metadata: Mapping[str, Any]) -> Unit:
+    text = metadata.get("unit")
+    if not isinstance(text, str):
+        raise MalformedMessage("raw object metadata without its unit", fix=UNREADABLE_FIX)
+    return decode_unit(text.encode())
+
+
+def _fetched_at(metadata: Mapping[str, Any]) -> str:
+    """The metadata's fetch instant, as every row's ``fetched_at`` (a TIMESTAMP the warehouse must accept)."""
+    try:
+        return utc_text(parse_instant(metadata["fetched_at"]))
+    except Exception:  # noqa: BLE001 - missing, not text, not an instant, out of range: all the same to a person
+        raise MalformedMessage("raw object metadata without a readable fetched_at", fix=UNREADABLE_FIX) from None
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) and value else "unknown"
 
 
 def _record_plan(obj: StoredObject, ctx: TransformContext) -> str:
     """A run's plan: every day its units cover becomes a ``planned`` (pending) day-ledger row."""
-    units = [decode_unit(json.dumps(doc).encode()) for doc in json.loads(ctx.store.read(obj.name).body)]
+    try:
+        units = [decode_unit(json.dumps(doc).encode()) for doc in json.loads(ctx.store.read(obj.name).body)]
+    except TransientError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a plan extract did not write: recorded, never retried
+        return _failed(ctx, obj.name, Unit("unknown", "unknown", "unknown", None, None, "daily"), exc)
     ctx.warehouse.stage(DAY_OUTCOMES_TABLE, ledger.planned_rows(units, obj.name, ctx.clock()), obj.name)
     return "planned"
 
@@ -114,6 +200,6 @@ def _log_outcome(ctx: TransformContext, name: str, unit: Unit, status: str, coun
 def _date(text: Any) -> date | None:
     try:
         return date.fromisoformat(text) if text else None
-    except ValueError:
+    except (TypeError, ValueError):
         return None
 

@@ -6,23 +6,28 @@ The page's unit kind (``fitbit.catalogue.unit_kind``) says how its page is read:
   fetch and keys: ``fetches``). Accessors are compiled once per (type, method)
   (``columns``) so an 86,400-sample day is parsed in one pass; rows on the happy path take the fast
   route (``fast``); any other row is redone by the straightforward ``reference`` path, so both give
-  identical rows and errors (tests/contract/test_parse_fast_path.py). Before all that, the reads
-  ``typed`` covers are decoded by msgspec straight into Structs generated from the catalogue; a page
+  identical rows, rejections and errors (tests/contract/test_parse_fast_path.py). Before all that, the
+  reads ``typed`` covers are decoded by msgspec straight into Structs generated from the catalogue; a page
   that route cannot prove equal (see ``fitbit.parse.typed``) is parsed again by the path above;
 - ``account``: an account read's item(s), one row each, by the kind's value columns, dated by the day
   the unit was for;
 - ``tcx``: a TCX track export (``tcx``).
 
-Raises ``UnexpectedResponse`` for unreadable shapes.
+Every kind isolates its points (``rejects``): a point, account item or track point that cannot be read is
+left out and becomes a ``rejected_points`` row (``ParsedPage.rows``, counted as ``points_rejected``); the
+rest of the page loads. Raises ``UnexpectedResponse`` for unreadable pages and ``TimeZoneUnknown`` for
+points without offsets when the participant's zone is unknown.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Mapping
+from typing import Any
 
 from fitbit.catalogue import UnitKind, ValueColumn, unit_kind
 from fitbit.catalogue.kinds import PageFormat
+from fitbit.errors import UnexpectedResponse
 from fitbit.parse.columns import compile_column, read_value, source_key
 from fitbit.parse.fast import fast_rows
 from fitbit.parse.fetches import fetch_rows
@@ -37,11 +42,12 @@ from fitbit.parse.page import (
     next_token,
 )
 from fitbit.parse.reference import PageState, read_plan, reference_rows
+from fitbit.parse.rejects import POINTS_REJECTED, Rejections
 from fitbit.parse.tcx import parse_tcx
 from fitbit.parse.typed import typed_page, typed_read
 
-__all__ = ["PARSER_VERSION", "PageContext", "ParsedPage", "Row", "load_json", "parse_page", "reference_rows",
-           "source_key"]
+__all__ = ["PARSER_VERSION", "POINTS_REJECTED", "PageContext", "ParsedPage", "Row", "load_json", "parse_page",
+           "reference_rows", "source_key"]
 
 
 def parse_page(ctx: PageContext, body: bytes | str) -> ParsedPage:
@@ -63,7 +69,12 @@ def _data_points_from_json(ctx: PageContext, body: bytes | str) -> ParsedPage:
     page = PageState(ctx, plan)
     rows = fast_rows(page, found)
     token = next_token(data)
-    return ParsedPage({plan.table: rows, **fetch_rows(ctx, plan, rows, token)}, found, token, dict(page.counts))
+    rejected = page.rejections
+    # A rejected point's key is unknown: its page records no fetch, so the window's fetch never completes and
+    # no row is marked deleted for lack of a key the parser could not read (fitbit.catalogue.deletions).
+    fetches = {} if rejected.rows else fetch_rows(ctx, plan, rows, token)
+    return ParsedPage({plan.table: rows, **fetches, **rejected.table_rows()}, found, token,
+                      {**page.counts, **rejected.counts()})
 
 
 def _account(kind: UnitKind, ctx: PageContext, body: bytes | str) -> ParsedPage:
@@ -75,16 +86,25 @@ def _account(kind: UnitKind, ctx: PageContext, body: bytes | str) -> ParsedPage:
     lead = {"participant_id": ctx.participant, "civil_date": ctx.civil_date.isoformat()}
     stamped = lineage(ctx)
     counts: Counter[str] = Counter()
-    note = counts.update
-    rows = [{**lead, **{name: read_value(get, item, lambda kind: note((kind,))) for name, get in getters},
-             **stamped} for item in found]
-    return ParsedPage({kind.table.name: rows}, found, next_token(data), dict(counts))
+    rejected = Rejections(ctx, kind.table.name, kind.items_key)
+
+    def row(item: Any) -> Row:
+        if not isinstance(item, dict):
+            raise UnexpectedResponse(f"an item of {ctx.data_type} is not a JSON object")
+        return {**lead, **{name: read_value(get, item, lambda kind: counts.update((kind,))) for name, get in getters},
+                **stamped}
+
+    read = [rejected.isolated(None if kind.items_key is None else index, lambda item=item: row(item))
+            for index, item in enumerate(found)]
+    return ParsedPage({kind.table.name: [r for r in read if r is not None], **rejected.table_rows()}, found,
+                      next_token(data), {**counts, **rejected.counts()})
 
 
 def _tcx(kind: UnitKind, ctx: PageContext, body: bytes | str) -> ParsedPage:
     counts: Counter[str] = Counter()
-    rows = parse_tcx(ctx, body, lambda kind: counts.update((kind,)))
-    return ParsedPage({kind.table.name: rows}, [], None, dict(counts))
+    rejected = Rejections(ctx, kind.table.name, None)
+    rows = parse_tcx(ctx, body, lambda kind: counts.update((kind,)), rejected)
+    return ParsedPage({kind.table.name: rows, **rejected.table_rows()}, [], None, {**counts, **rejected.counts()})
 
 
 _PARSERS: Mapping[PageFormat, Callable[[UnitKind, PageContext, bytes | str], ParsedPage]] = {

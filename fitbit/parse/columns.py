@@ -7,12 +7,18 @@ object is present; otherwise absence stays NULL. A path step may select one arra
 value (``activeMinutesByActivityLevel[activityLevel=LIGHT]``); a present array without that element
 is that element's zero.
 
-Values a column cannot hold are poison, not errors: doubles arrive as the JSON strings ``"NaN"``,
-``"Infinity"`` and ``"-Infinity"`` on live accounts (``daily-sleep-temperature-derivations``, team spec
-§12), which float() accepts and no load job does (NDJSON has no NaN; DuckDB averages turn NaN). The
-converter raises ``PoisonValue``; ``read_value`` turns that into NULL and a count by kind, so one bad
-value never costs its row or its page. Per-value isolation of other poison (INT64 bounds, timestamp
-ranges, a ``rejected_points`` table) extends ``PoisonValue`` and ``finite``: keep the checks here.
+Every value is checked against its column's warehouse type here, at parse time, so both parse paths
+share the checks and nothing the warehouse refuses is ever staged (issue #11):
+
+- values a column cannot hold but whose row is still worth keeping are poison (``PoisonValue``):
+  doubles arrive as the JSON strings ``"NaN"``, ``"Infinity"`` and ``"-Infinity"`` on live accounts
+  (``daily-sleep-temperature-derivations``, team spec §12), which float() accepts and no load job does
+  (NDJSON has no NaN); a JSON column holding one is the same. ``read_value`` turns them into NULL and a
+  count by kind;
+- values outside their type's range (``ValueOutOfRange``): an INT64 beyond [-2^63, 2^63), an instant or
+  civil time outside 0001-01-01..9999-12-31 (Python's datetime range is BigQuery's, so an overflow there
+  is out of range). These, and any other value a converter cannot read, raise ``UnreadableField``: the
+  point is rejected (``fitbit.parse.rejects``) and the rest of its page loads.
 """
 
 from __future__ import annotations
@@ -36,6 +42,10 @@ Getter = Callable[[Any], Any]
 Note = Callable[[str], None]  # counts something about a page by kind (never a value)
 
 NON_FINITE_NULLED = "non_finite_nulled"
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+INT64_OUT_OF_RANGE = "int64_out_of_range"
+TIMESTAMP_OUT_OF_RANGE = "timestamp_out_of_range"
+UNREADABLE_VALUE = "unreadable_value"
 
 
 class PoisonValue(ValueError):
@@ -44,6 +54,59 @@ class PoisonValue(ValueError):
     def __init__(self, kind: str) -> None:
         super().__init__(kind)
         self.kind = kind
+
+
+class ValueOutOfRange(ValueError):
+    """A value outside its warehouse type's range; ``reason`` names the range, never the value."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class UnreadableField(UnexpectedResponse):
+    """A value column's field its converter cannot read: the point is rejected, naming the field.
+
+    ``cause`` is the converter's exception class, ``reason`` a value-free word for why.
+    """
+
+    def __init__(self, path: str, cause: BaseException) -> None:
+        self.reason = cause.reason if isinstance(cause, ValueOutOfRange) else UNREADABLE_VALUE
+        super().__init__(f"field {path} has an unreadable value ({self.reason})")
+        self.path, self.cause = path, type(cause).__name__
+
+
+def int64(raw: Any) -> int:
+    """``int(raw)`` within BigQuery's INT64.
+
+    Raises:
+        ValueOutOfRange: beyond [-2^63, 2^63).
+    """
+    value = int(raw)
+    if not INT64_MIN <= value <= INT64_MAX:
+        raise ValueOutOfRange(INT64_OUT_OF_RANGE)
+    return value
+
+
+def instant_text(raw: Any) -> str:
+    """An RFC 3339 instant as this project's UTC text.
+
+    Raises:
+        ValueOutOfRange: it lies outside 0001-01-01..9999-12-31 in UTC.
+    """
+    try:
+        return utc_text(parse_instant(raw))
+    except OverflowError:
+        raise ValueOutOfRange(TIMESTAMP_OUT_OF_RANGE) from None
+
+
+def json_value(raw: Any) -> Any:
+    """A JSON column's value as sent; one holding NaN or an infinity (a bare ``NaN`` in the page) is poison."""
+    try:
+        json.dumps(raw, allow_nan=False)
+    except ValueError:
+        raise PoisonValue(NON_FINITE_NULLED) from None
+    return raw
 
 
 def finite(value: float) -> float:
@@ -88,20 +151,21 @@ def _step(key: str) -> Getter:
 
 
 def converter(column: ValueColumn) -> Getter:
-    """Raw JSON value -> column value (raises TypeError / ValueError on a value of the wrong shape)."""
+    """Raw JSON value -> column value (raises ``PoisonValue``, ``ValueOutOfRange`` or whatever the conversion
+    raises on a value of the wrong shape: TypeError, ValueError, AttributeError, OverflowError...)."""
     if column.conversion == "duration_s":
         if column.type == "INT64":
-            return lambda v: int(finite(duration_seconds(v)))
+            return lambda v: int64(finite(duration_seconds(v)))
         return lambda v: finite(duration_seconds(v))
     if column.conversion == "json":
-        return lambda v: v
+        return json_value
     by_type: dict[str, Getter] = {
-        "INT64": int,
+        "INT64": int64,
         "FLOAT64": finite_float,
         "STRING": str,
         "BOOL": bool,
-        "TIMESTAMP": lambda v: utc_text(parse_instant(v)),
-        "JSON": lambda v: v,
+        "TIMESTAMP": instant_text,
+        "JSON": json_value,
     }
     return by_type.get(column.type, str)
 
@@ -135,8 +199,8 @@ def compile_column(column: ValueColumn) -> Getter:
             return convert(raw)
         except PoisonValue:
             raise
-        except (TypeError, ValueError):
-            raise UnexpectedResponse(f"field {column.path} has an unreadable value") from None
+        except Exception as exc:  # noqa: BLE001 - any conversion failure rejects the point, naming its field
+            raise UnreadableField(column.path, exc) from None
 
     return get
 
@@ -149,10 +213,15 @@ def source_key(source: Mapping[str, Any] | None) -> str:
 
 
 def source_columns(source: Mapping[str, Any] | None) -> Row:
+    """The provenance columns of a data source.
+
+    Raises:
+        UnexpectedResponse: a provenance field is not a string (the point is rejected, never its page).
+    """
     source = source or {}
     device = source.get("device") or {}
     app = source.get("application") or {}
-    return {
+    columns = {
         "source_key": source_key(source),
         "source_platform": source.get("platform"),
         "source_recording_method": source.get("recordingMethod"),
@@ -161,3 +230,7 @@ def source_columns(source: Mapping[str, Any] | None) -> Row:
         "source_form_factor": device.get("formFactor"),
         "source_application": app.get("packageName") or app.get("googleWebClientId") or app.get("webClientId"),
     }
+    for name, value in columns.items():
+        if value is not None and type(value) is not str:
+            raise UnexpectedResponse(f"dataSource field of {name} is not a string")
+    return columns

@@ -4,8 +4,9 @@ Measured (benchmarks/, one participant-day of 1 s heart rate): the reference pat
 time re-parsing timestamps, hashing the same dataSource and calling one closure per column. Here every
 row starts as a copy of a per-page template (keys already in order), timestamps are memoised per hour
 (the seconds are copied, not computed), sources per page, and one- or two-key paths are read inline.
-Any row this path does not handle is redone by ``reference_row``, so both give identical rows and errors
-(tests/unit/test_parse_fast_path.py). Measured 2026-11-23 (benchmarks/README.md): the work after
+Any row this path does not handle (any exception at all) is redone by the reference path, which rejects
+the point or raises the page-level error, so both give identical rows, rejections and errors
+(tests/contract/test_parse_fast_path.py). Measured 2026-11-23 (benchmarks/README.md): the work after
 json.loads takes less than half the reference path's time (0.53 s against 1.20 s under load).
 """
 
@@ -13,17 +14,15 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from fitbit.errors import UnexpectedResponse
 from fitbit.parse.columns import MISSING, source_columns
 from fitbit.parse.page import Row
-from fitbit.parse.reference import POINT, PageState, date_of, exact_instant, reference_row, rollup_time
+from fitbit.parse.reference import POINT, PageState, date_of, exact_instant, isolated_row, rollup_time
 
 
 class _OffPath(Exception):
     """A row the fast path does not handle: it is redone by the reference path."""
 
 
-_OFF_PATH = (_OffPath, LookupError, TypeError, ValueError, AttributeError, ArithmeticError, UnexpectedResponse)
 _SLOW = object()
 _BY_MINUTE = object()
 _MM_SS = {f"{m:02d}:{s:02d}Z": f"{m:02d}:{s:02d}" for m in range(60) for s in range(60)}
@@ -101,7 +100,7 @@ def fast_rows(page: PageState, items: list[Any]) -> list[Row]:
     sources = _Sources().columns
     rows: list[Row] = []
     append = rows.append
-    for item in items:
+    for index, item in enumerate(items):
         try:
             value = item[json_key] if not rollup else item.get(json_key)
             if type(value) is not dict:  # a rollup window without its value: the reference path says NULL
@@ -110,6 +109,8 @@ def fast_rows(page: PageState, items: list[Any]) -> list[Row]:
             fill_time(row, item, value)
             if named:
                 name = item.get("name") or item.get("dataPointName")
+                if name and type(name) is not str:
+                    raise _OffPath
                 if keyed:
                     if not name:
                         raise _OffPath
@@ -130,8 +131,10 @@ def fast_rows(page: PageState, items: list[Any]) -> list[Row]:
                     row[name] = convert(raw)
             for name, get in other:
                 row[name] = get(value)
-        except _OFF_PATH:
-            row = reference_row(page, item)
+        except Exception:  # noqa: BLE001 - off the happy path: the reference path decides, error or rejection
+            row = isolated_row(page, index, item)
+            if row is None:
+                continue
         append(row)
     return rows
 

@@ -18,7 +18,9 @@ Rules (API facts: ../shared/docs/google-health-api.md §2–3 and §12, checked 
   true zeros;
 - sleep is dated by the civil day it ends (wake-up day); everything else by its civil start;
 - an identifiable point without a resource name is keyed by its source and start
-  (``derived/<source_key>/<start>``) and marked ``name_derived``: one such point never fails its page.
+  (``derived/<source_key>/<start>``) and marked ``name_derived``: one such point never fails its page;
+- a point that raises anything but a page-level error (``fitbit.parse.rejects``) is left out and recorded
+  as a ``rejected_points`` row: one bad point never fails its page either.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from fitbit.catalogue.common import PARSED_LINEAGE
 from fitbit.errors import TimeZoneUnknown, UnexpectedResponse
 from fitbit.parse.columns import Getter, absent_value, compile_column, converter, read_value, source_columns
 from fitbit.parse.page import PageContext, Row, lineage
+from fitbit.parse.rejects import Rejections
 from fitbit.timefmt import duration_seconds, parse_instant, utc_text
 
 ROLLUPS = ("rollUp", "dailyRollUp")
@@ -81,15 +84,17 @@ def read_plan(path_id: str, method: str) -> ReadPlan:
 
 
 class PageState:
-    """Per-page state: the context, its read plan, lineage, the account zone and the page's counts."""
+    """Per-page state: the context, its read plan, lineage, the account zone, the page's counts and the points
+    it rejected."""
 
-    __slots__ = ("ctx", "plan", "lineage", "_zone", "counts")
+    __slots__ = ("ctx", "plan", "lineage", "_zone", "counts", "rejections")
 
     def __init__(self, ctx: PageContext, plan: ReadPlan) -> None:
         self.ctx, self.plan = ctx, plan
         self.lineage = lineage(ctx)
         self._zone: ZoneInfo | None = None
         self.counts: Counter[str] = Counter()
+        self.rejections = Rejections(ctx, plan.table, plan.items_key, plan.dt.json_key)
 
     def note(self, kind: str) -> None:
         self.counts[kind] += 1
@@ -198,6 +203,8 @@ def reference_row(page: PageState, item: Any) -> Row:
         if row.get("offset_source") == ACCOUNT_TIME_ZONE:
             page.note(OFFSETS_DERIVED)
         name = item.get("name") or item.get("dataPointName") or None
+        if name is not None and not isinstance(name, str):
+            raise UnexpectedResponse("data point name is not a string")
         if dt.named:
             row["data_point_name"] = name
         if dt.identifiable:
@@ -218,7 +225,16 @@ def reference_row(page: PageState, item: Any) -> Row:
     return row
 
 
-def reference_rows(ctx: PageContext, items: list[Any]) -> list[Row]:
-    """The straightforward mapping, one row at a time: the specification ``parse_page`` is tested against."""
+def isolated_row(page: PageState, index: int, item: Any) -> Row | None:
+    """``reference_row``, or None when the point is rejected (recorded in ``page.rejections``)."""
+    return page.rejections.isolated(index, lambda: reference_row(page, item))
+
+
+def reference_rows(ctx: PageContext, items: list[Any]) -> tuple[list[Row], list[Row]]:
+    """The straightforward mapping, one row at a time: the specification ``parse_page`` is tested against.
+
+    Returns the rows and the ``rejected_points`` rows of the points left out.
+    """
     page = PageState(ctx, read_plan(ctx.data_type, ctx.method))
-    return [reference_row(page, item) for item in items]
+    rows = [isolated_row(page, index, item) for index, item in enumerate(items)]
+    return [row for row in rows if row is not None], page.rejections.rows

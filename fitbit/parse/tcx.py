@@ -12,9 +12,10 @@ import xml.etree.ElementTree as ET
 from typing import Any
 
 from fitbit.errors import UnexpectedResponse
-from fitbit.parse.columns import Note, finite_float, read_value
+from fitbit.parse.columns import Note, finite_float, int64, read_value
 from fitbit.parse.fast import memo_utc_text
 from fitbit.parse.page import PageContext, Row, lineage
+from fitbit.parse.rejects import Rejections
 
 NS = {"t": "http://www.garmin.com/xmlschemas/TrainingCenterDatabase/v2"}
 # Paths in Clark notation ({namespace}tag): ElementPath then skips expanding prefixes on every call.
@@ -34,8 +35,14 @@ def _no_note(kind: str) -> None:
     return None
 
 
-def parse_tcx(ctx: PageContext, body: bytes | str, note: Note = _no_note) -> list[Row]:
-    """One row per track point that has a time; raises UnexpectedResponse for XML that is not well formed."""
+def parse_tcx(ctx: PageContext, body: bytes | str, note: Note = _no_note, rejected: Rejections | None = None,
+              ) -> list[Row]:
+    """One row per track point that has a time; raises UnexpectedResponse for XML that is not well formed.
+
+    A track point that cannot be read (a time that is not RFC 3339, a heart rate beyond INT64) is left out
+    and recorded in ``rejected`` as ``Trackpoint[i]`` (i counts every track point of the export, from 0).
+    """
+    rejected = rejected if rejected is not None else Rejections(ctx, "exercise_tcx_points", None)
     try:
         root = ET.fromstring(body)
     except ET.ParseError:
@@ -46,21 +53,28 @@ def parse_tcx(ctx: PageContext, body: bytes | str, note: Note = _no_note) -> lis
     day = ctx.civil_date.isoformat() if ctx.civil_date else None
     point_time = memo_utc_text()
     stamped = lineage(ctx)
-    for point in root.iterfind(TRACKPOINTS):
-        stamp = point.find(TIME)
-        if stamp is None or not stamp.text:
-            continue
+
+    def track_point(point: Any, stamp: str) -> Row:
         hr = _float(point, HEART_RATE, note)
-        rows.append({
+        return {
             "participant_id": ctx.participant,
             "civil_date": day,
             "data_point_name": ctx.data_point,
-            "point_time": point_time(stamp.text),
+            "point_time": point_time(stamp),
             "latitude": _float(point, LATITUDE, note),
             "longitude": _float(point, LONGITUDE, note),
             "altitude_m": _float(point, ALTITUDE, note),
             "distance_m": _float(point, DISTANCE, note),
-            "heart_rate_bpm": int(hr) if hr is not None else None,
+            "heart_rate_bpm": int64(hr) if hr is not None else None,
             **stamped,
-        })
+        }
+
+    for index, point in enumerate(root.iterfind(TRACKPOINTS)):
+        stamp = point.find(TIME)
+        if stamp is None or not stamp.text:
+            continue
+        row = rejected.isolated(None, lambda point=point, text=stamp.text: track_point(point, text),
+                                f"Trackpoint[{index}]")
+        if row is not None:
+            rows.append(row)
     return rows

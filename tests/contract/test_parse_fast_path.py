@@ -4,8 +4,9 @@
 the dict fast path for every other page, so every comparison here goes through both; the typed route is
 also checked on its own: it takes the simulator's pages of every read it covers and gives their rows.
 
-Exactly means the same keys in the same order with equal values, and, for a page the reference path
-rejects, the same exception with the same message. Checked on simulator pages for every catalogue
+Exactly means the same keys in the same order with equal values, the same rejected points (same
+``rejected_points`` rows: JSON path, error class, reason), and, for a page the reference path refuses as a
+whole, the same exception with the same message. Checked on simulator pages for every catalogue
 read (every participant's time-zone story, DST and travel days included) and on hand-made points
 that leave the happy path: fractional seconds, odd offsets, non-canonical timestamps, numbers where
 strings are expected, missing or null parents, broken values.
@@ -66,17 +67,20 @@ def _items(ctx: PageContext, body: bytes | str) -> list[Any]:
 
 def _outcome(run: Any) -> Any:
     try:
-        return "rows", [list(row.items()) for row in run()]
+        return "rows", [[list(row.items()) for row in rows] for rows in run()]
     except Exception as exc:  # noqa: BLE001 - the point is to compare whatever each path raises
         return "error", type(exc), str(exc)
 
 
 def _assert_same(ctx: PageContext, body: bytes | str) -> None:
-    def fast() -> list[dict[str, Any]]:
-        (rows,) = parse_page(ctx, body).rows.values()
-        return rows
+    table = unit_kind(ctx.data_type, ctx.method).table.name
 
-    assert _outcome(fast) == _outcome(lambda: reference_rows(ctx, _items(ctx, body)))
+    def fast() -> list[list[dict[str, Any]]]:
+        parsed = parse_page(ctx, body).rows
+        assert set(parsed) <= {table, "rejected_points", "fetch_pages", "fetch_keys"}
+        return [parsed[table], parsed.get("rejected_points", [])]
+
+    assert _outcome(fast) == _outcome(lambda: list(reference_rows(ctx, _items(ctx, body))))
 
 
 @pytest.mark.parametrize(("path_id", "method"), READS, ids=[f"{p}-{m}" for p, m in READS])
@@ -100,7 +104,8 @@ def test_the_typed_route_takes_simulator_pages_and_gives_the_reference_rows(sim,
             parsed = typed_page(typed_read(path_id, method), ctx, body)
             if parsed is not None and parsed.items:
                 (rows, *_) = parsed.rows.values()
-                assert [list(r.items()) for r in rows] == [list(r.items()) for r in reference_rows(ctx, _items(ctx, body))]
+                expected, rejected = reference_rows(ctx, _items(ctx, body))
+                assert [list(r.items()) for r in rows] == [list(r.items()) for r in expected] and not rejected
                 taken += 1
     assert taken, f"the typed route took none of the simulator's {path_id} pages"
 
@@ -262,8 +267,10 @@ def test_a_page_mixing_sources_keeps_each_points_own_source():
     _assert_same(_ctx("heart-rate", "list"), json.dumps({"dataPoints": points}))
 
 
-def _tcx_reference(ctx: PageContext, body: bytes) -> list[dict[str, Any]]:
-    """The straightforward TCX reading (prefixed paths, every time parsed): what parse_tcx must equal."""
+def _tcx_reference(ctx: PageContext, body: bytes) -> list[Any]:
+    """The straightforward TCX reading (prefixed paths, every time parsed): what parse_tcx must equal.
+
+    Returns the rows and the JSON paths of the track points left out."""
     import xml.etree.ElementTree as ET
 
     from fitbit.parse import PARSER_VERSION
@@ -274,20 +281,25 @@ def _tcx_reference(ctx: PageContext, body: bytes) -> list[dict[str, Any]]:
         found = node.find(path, NS)
         return float(found.text) if found is not None and found.text else None
 
-    rows = []
-    for point in ET.fromstring(body).iterfind(".//t:Trackpoint", NS):
+    rows, rejected = [], []
+    for index, point in enumerate(ET.fromstring(body).iterfind(".//t:Trackpoint", NS)):
         stamp = point.find("t:Time", NS)
         if stamp is None or not stamp.text:
             continue
+        try:
+            point_time = utc_text(parse_instant(stamp.text))
+        except ValueError:
+            rejected.append(f"Trackpoint[{index}]")
+            continue
         hr = number(point, "t:HeartRateBpm/t:Value")
         rows.append({"participant_id": ctx.participant, "civil_date": ctx.civil_date.isoformat(),
-                     "data_point_name": ctx.data_point, "point_time": utc_text(parse_instant(stamp.text)),
+                     "data_point_name": ctx.data_point, "point_time": point_time,
                      "latitude": number(point, "t:Position/t:LatitudeDegrees"),
                      "longitude": number(point, "t:Position/t:LongitudeDegrees"),
                      "altitude_m": number(point, "t:AltitudeMeters"), "distance_m": number(point, "t:DistanceMeters"),
                      "heart_rate_bpm": int(hr) if hr is not None else None, "raw_object": ctx.raw_object,
                      "parser_version": PARSER_VERSION, "fetched_at": ctx.fetched_at})
-    return rows
+    return [rows, rejected]
 
 
 def _tcx_ctx() -> PageContext:
@@ -305,7 +317,8 @@ def test_simulator_tcx_exports_give_the_reference_track_points(sim):
                 if row["has_gps"]:
                     tcx = client.export_tcx(str(row["data_point_name"]).rsplit("/", 1)[-1])
                     rows = parse_page(_tcx_ctx(), tcx).rows["exercise_tcx_points"]
-                    assert [list(r.items()) for r in rows] == [list(r.items()) for r in _tcx_reference(_tcx_ctx(), tcx)]
+                    expected, rejected = _tcx_reference(_tcx_ctx(), tcx)
+                    assert [list(r.items()) for r in rows] == [list(r.items()) for r in expected] and not rejected
                     compared += len(rows)
     assert compared, "the simulator served no GPS exercise to compare"
 
@@ -323,5 +336,16 @@ def test_unusual_track_points_give_the_reference_rows_or_its_error(point):
     body = ('<TrainingCenterDatabase xmlns="http://www.garmin.com/xmlschemas/TrainingCenterDatabase/v2">'
             f"<Activities><Activity><Lap><Track><Trackpoint>{point}</Trackpoint></Track></Lap></Activity>"
             "</Activities></TrainingCenterDatabase>").encode()
-    assert _outcome(lambda: parse_page(_tcx_ctx(), body).rows["exercise_tcx_points"]) == \
-        _outcome(lambda: _tcx_reference(_tcx_ctx(), body))
+    def ours() -> list[Any]:
+        parsed = parse_page(_tcx_ctx(), body).rows
+        return [parsed["exercise_tcx_points"], [r["json_path"] for r in parsed.get("rejected_points", [])]]
+
+    assert _tcx_outcome(ours) == _tcx_outcome(lambda: _tcx_reference(_tcx_ctx(), body))
+
+
+def _tcx_outcome(run: Any) -> Any:
+    try:
+        rows, rejected = run()
+        return "rows", [list(row.items()) for row in rows], rejected
+    except Exception as exc:  # noqa: BLE001 - the point is to compare whatever each reading raises
+        return "error", type(exc), str(exc)

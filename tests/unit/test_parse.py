@@ -154,12 +154,19 @@ def test_an_empty_page_may_be_an_empty_object():
     assert parsed.rows == {"steps_intraday": []} and parsed.next_page_token is None
 
 
-@pytest.mark.parametrize("body", [b"<html>404</html>", b"[]", b'{"dataPoints": {}}',
-                                  b'{"dataPoints": [{"heartRate": {}}]}',
-                                  b'{"dataPoints": [{"steps": {"interval": {"startTime": "x"}}}]}'])
+@pytest.mark.parametrize("body", [b"<html>404</html>", b"[]", b'{"dataPoints": {}}'])
 def test_unreadable_pages_are_terminal(body):
     with pytest.raises(UnexpectedResponse):
         parse_page(ctx("steps", "reconcile"), body)
+
+
+@pytest.mark.parametrize("body", [b'{"dataPoints": [{"heartRate": {}}]}',
+                                  b'{"dataPoints": [{"steps": {"interval": {"startTime": "x"}}}]}'])
+def test_unreadable_points_are_rejected_not_their_page(body):
+    parsed = parse_page(ctx("steps", "reconcile"), body)
+    assert parsed.rows["steps_intraday"] == []
+    assert [r["json_path"] for r in parsed.rows["rejected_points"]] == ["dataPoints[0]"]
+    assert parsed.counts == {"points_rejected": 1}
 
 
 def test_settings_and_devices_land_in_their_tables():

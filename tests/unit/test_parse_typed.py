@@ -31,17 +31,21 @@ def _hr(second: int = 0, **value: Any) -> dict[str, Any]:
 
 def _outcome(run: Any) -> Any:
     try:
-        return "rows", [list(row.items()) for row in run()]
+        return "rows", [[list(row.items()) for row in rows] for rows in run()]  # the table's rows, the rejections
     except Exception as exc:  # noqa: BLE001 - the point is to compare whatever each path raises
         return "error", type(exc), str(exc)
 
 
 def _reference(ctx: PageContext, body: str) -> Any:
-    return _outcome(lambda: reference_rows(ctx, json.loads(body).get("dataPoints", [])))
+    return _outcome(lambda: list(reference_rows(ctx, json.loads(body).get("dataPoints", []))))
 
 
 def _parsed(ctx: PageContext, body: str) -> Any:
-    return _outcome(lambda: parse_page(ctx, body).rows[typed_read(ctx.data_type, ctx.method).plan.table])
+    def rows() -> list[Any]:
+        parsed = parse_page(ctx, body).rows
+        return [parsed[typed_read(ctx.data_type, ctx.method).plan.table], parsed.get("rejected_points", [])]
+
+    return _outcome(rows)
 
 
 def _taken(ctx: PageContext, body: str) -> bool:

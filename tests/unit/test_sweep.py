@@ -66,17 +66,26 @@ def test_the_scheduled_flush_hands_orphans_to_transform_load_inline_each_isolate
     from fitbit.jobs.transform import TransformContext, handle_object
     from fitbit.messages import StoredObject
 
-    store = LocalRawStore(tmp_path / "raw", "fitbit-raw")
+    from fitbit.errors import ServerError
+
+    class FlakyStore(LocalRawStore):
+        def read(self, name):
+            if name == "raw/u/steps/flaky.json":
+                raise ServerError("storage answered 503")  # transient: transform_load raises, the sweep goes on
+            return super().read(name)
+
+    store = FlakyStore(tmp_path / "raw", "fitbit-raw")
     doc = {"unit": {"participant": "u", "data_type": "steps", "method": "reconcile", "start": "2026-11-01"},
            "error_class": "ReconsentNeeded", "fix": "authorise again"}
     store.create("errors/u/steps/1.json", json.dumps(doc).encode(), {}, "application/json")
-    store.create("raw/u/steps/broken.json", b"{}", {}, "application/json")  # no unit metadata: cannot be handled
+    store.create("raw/u/steps/flaky.json", b"{}", {}, "application/json")  # cannot be handled this time
+    store.create("raw/u/steps/broken.json", b"{}", {}, "application/json")  # no unit metadata: recorded as failed
     store.create("control/flush-1.json", b"{}", {}, "application/json")
     warehouse = DuckDbWarehouse(tmp_path / "w.duckdb", "fitbit", tmp_path / "staging")
     ctx = TransformContext(store=store, warehouse=warehouse, queue=None,  # type: ignore[arg-type]
                            clock=lambda: datetime.now(timezone.utc), sweep=SweepPolicy(grace_s=0))
     outcome = handle_object(StoredObject("fitbit-raw", "control/flush-1.json", "1"), ctx)
-    assert outcome.startswith("flushed:") and outcome.endswith("1 orphans")
-    assert warehouse.query("SELECT raw_object, status, error_class FROM processing_log") == [
-        ("errors/u/steps/1.json", "failed", "ReconsentNeeded")]
+    assert outcome.startswith("flushed:") and outcome.endswith("2 orphans")
+    assert warehouse.query("SELECT raw_object, status, error_class FROM processing_log ORDER BY 1") == [
+        ("errors/u/steps/1.json", "failed", "ReconsentNeeded"), ("raw/u/steps/broken.json", "failed", "MalformedMessage")]
     warehouse.close()
