@@ -4,9 +4,9 @@ Quotas (docs/google-health-api.md §4.1, rate-limits guide checked 2026-11-23): 
 per project; 300 per minute per user; an unverified OAuth app serves at most 100 users at 2.5 QPS each
 (150 per minute). Excess answers 429 with Retry-After.
 
-``spread`` gives every unit a not-before time by virtual scheduling (GCRA): a participant's units are at
-least 60 / per-user-budget seconds apart and the project's units at least 60 / project-budget seconds
-apart, so no sliding 60 s window holds more than either budget, whatever the cohort size. Budgets keep a
+``spread`` gives every unit a not-before time in whole minutes after the run's start, at most a budget's
+worth per participant and per project in each minute, so no sliding 60 s window holds more than either
+budget, whatever the cohort size. Budgets keep a
 headroom below the quota (default 10 %) for the requests a plan cannot know in advance (next pages,
 re-reads, webhook-triggered units); the runtime that delivers the units still limits itself, and a 429
 still defers a unit rather than failing it.
@@ -17,6 +17,7 @@ still defers a unit rather than failing it.
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
@@ -66,8 +67,12 @@ class QuotaLimits:
 def spread(units: Sequence[Unit], start: datetime, limits: QuotaLimits = QuotaLimits()) -> list[Unit]:
     """The units with not-before times that keep every minute under both budgets.
 
-    Participants take turns (round robin, each participant's units in their given order), so a large
-    participant does not hold the others back. A unit that already had a later not-before keeps it.
+    Minute slots: a unit goes to the first slot (``start`` + whole minutes) where neither its participant
+    nor the project has used the budget yet. Slots are 60 s apart, so a sliding 60 s window meets one
+    slot only: no window holds more than either budget. A run within budget stays at ``start`` (no
+    needless delay); only the excess moves to later minutes. Participants take turns (round robin, each
+    participant's units in their given order), so a large participant does not hold the others back. A
+    unit that already had a later not-before keeps it.
 
     Args:
         units: the run's units, in the order each participant's should go.
@@ -77,19 +82,20 @@ def spread(units: Sequence[Unit], start: datetime, limits: QuotaLimits = QuotaLi
     Returns:
         The same units, interleaved by participant, each with a not-before at or after ``start``.
     """
-    # Gaps round up to the microsecond: rounded down, budget + 1 units would fit in 60 s.
-    user_gap = timedelta(microseconds=math.ceil(60e6 / limits.user_budget))
-    project_gap = timedelta(microseconds=math.ceil(60e6 / limits.project_budget))
-    user_next: dict[str, datetime] = {}
-    project_next = start
+    user_slot: dict[str, int] = {}  # the first slot where the participant may still have room
+    user_used: dict[tuple[str, int], int] = {}
+    project_used: dict[int, int] = {}
     out: list[Unit] = []
     for unit in _round_robin(units):
-        at = max(user_next.get(unit.participant, start), project_next)
-        if unit.not_before is not None and unit.not_before > at:
-            at = unit.not_before
-        user_next[unit.participant] = at + user_gap
-        project_next = at + project_gap
-        out.append(replace(unit, not_before=at))
+        slot = user_slot.get(unit.participant, 0)
+        while (user_used.get((unit.participant, slot), 0) >= limits.user_budget
+               or project_used.get(slot, 0) >= limits.project_budget):
+            slot += 1
+        user_slot[unit.participant] = slot
+        user_used[unit.participant, slot] = user_used.get((unit.participant, slot), 0) + 1
+        project_used[slot] = project_used.get(slot, 0) + 1
+        at = start + timedelta(minutes=slot)
+        out.append(replace(unit, not_before=max(at, unit.not_before) if unit.not_before else at))
     return out
 
 
@@ -203,3 +209,34 @@ def estimate(participants: int, days: int, *, verified: bool = True, options: pl
     return PlanEstimate(participants, days, units, requests, minutes, cost, limits,
                         unverified_warning(participants, verified))
 
+
+
+class SlidingLimiter:
+    """Admits requests under the per-user and project budgets, each a sliding 60 s window (explicit time).
+
+    The runtime asks before it delivers a unit: units spread by ``spread`` are admitted as they come due;
+    the ones no plan knew of (next pages, re-reads, webhook units) and units delivered late in a burst
+    wait here instead of meeting a 429. Not thread-safe: one dispatcher owns it.
+    """
+
+    def __init__(self, limits: QuotaLimits = QuotaLimits()) -> None:
+        self._user_budget, self._project_budget = limits.user_budget, limits.project_budget
+        self._users: dict[str, deque[float]] = {}
+        self._project: deque[float] = deque()
+
+    def admit(self, participant: str, now: float) -> float:
+        """0.0 when admitted (and counted); else the seconds until the participant and project have room."""
+        window = self._users.setdefault(participant, deque())
+        for w in (window, self._project):
+            while w and w[0] <= now - 60.0:
+                w.popleft()
+        wait = 0.0
+        if len(window) >= self._user_budget:
+            wait = window[0] + 60.0 - now
+        if len(self._project) >= self._project_budget:
+            wait = max(wait, self._project[0] + 60.0 - now)
+        if wait > 0.0:
+            return wait
+        window.append(now)
+        self._project.append(now)
+        return 0.0

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable, Sequence
@@ -51,8 +52,14 @@ class InProcessQueue:
         self.topic_path = f"projects/{project}/topics/{topic}"
         self.subscription = f"projects/{project}/subscriptions/{topic}-extract"
         self.published = 0
+        # The embedded runtime's handlers publish from worker threads while it takes deliveries.
+        self._lock = threading.RLock()
 
     def publish(self, messages: Sequence[Message]) -> None:
+        with self._lock:
+            self._publish(messages)
+
+    def _publish(self, messages: Sequence[Message]) -> None:
         now = self._clock()
         for message in messages:
             seq = next(self._seq)
@@ -63,27 +70,31 @@ class InProcessQueue:
             self.published += 1
 
     def object_finalized(self, obj: StoredObject, size: int, created: datetime) -> None:
-        seq = next(self._seq)
         data = storage_event_data(obj.bucket, obj.name, obj.generation, size, created)
-        heapq.heappush(self._heap, Delivery(self._clock(), seq, STORAGE_FINALIZED,
-                                            f"//storage.googleapis.com/projects/_/buckets/{obj.bucket}",
-                                            f"objects/{obj.name}", data))
+        with self._lock:
+            heapq.heappush(self._heap, Delivery(self._clock(), next(self._seq), STORAGE_FINALIZED,
+                                                f"//storage.googleapis.com/projects/_/buckets/{obj.bucket}",
+                                                f"objects/{obj.name}", data))
 
     def redeliver(self, delivery: Delivery, at: datetime) -> None:
         delivery.attempt += 1
         delivery.ready_at = at
-        heapq.heappush(self._heap, delivery)
+        with self._lock:
+            heapq.heappush(self._heap, delivery)
 
     def pop_ready(self) -> Delivery | None:
-        if self._heap and self._heap[0].ready_at <= self._clock():
-            return heapq.heappop(self._heap)
-        return None
+        with self._lock:
+            if self._heap and self._heap[0].ready_at <= self._clock():
+                return heapq.heappop(self._heap)
+            return None
 
     def next_ready_at(self) -> datetime | None:
-        return self._heap[0].ready_at if self._heap else None
+        with self._lock:
+            return self._heap[0].ready_at if self._heap else None
 
     def __len__(self) -> int:
-        return len(self._heap)
+        with self._lock:
+            return len(self._heap)
 
 
 class PubSubQueue:

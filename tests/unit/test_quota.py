@@ -40,8 +40,13 @@ def test_a_participant_with_more_units_than_a_minute_allows_is_spread_over_minut
     limits = QuotaLimits(per_user_per_minute=10, headroom=0.0)
     spread = quota.spread(units, START, limits)
     last = max(u.not_before for u in spread)
-    assert last - START >= timedelta(minutes=(len(units) - 1) / 10), "10 per minute, so this many minutes"
+    assert last - START == timedelta(minutes=(len(units) - 1) // 10), "10 per minute, so this many minutes"
     assert quota.peak_per_minute(spread, "p0000") == 10
+
+
+def test_a_run_within_both_budgets_is_not_delayed() -> None:
+    spread = quota.spread(_units(50), START, QuotaLimits())
+    assert {u.not_before for u in spread} == {START}
 
 
 def test_participants_take_turns_so_the_first_does_not_hold_the_others_back() -> None:
@@ -109,3 +114,12 @@ def test_the_fan_out_publishes_spread_units_and_warns_about_an_unverified_app(ca
     assert len(units) == len(_units(101)) and min(u.not_before for u in units) == START
     assert max(quota.peak_per_minute(units, n) for n in names) <= QuotaLimits.for_app(verified=False).user_budget
     assert any("OAuth app is unverified" in r.getMessage() for r in caplog.records)
+
+
+def test_the_limiter_admits_a_users_budget_per_sliding_minute_then_says_how_long_to_wait() -> None:
+    limiter = quota.SlidingLimiter(QuotaLimits(per_user_per_minute=3, project_per_minute=5, headroom=0.0))
+    assert [limiter.admit("a", t) for t in (0.0, 1.0, 2.0)] == [0.0, 0.0, 0.0]
+    assert limiter.admit("a", 10.0) == pytest.approx(50.0)
+    assert [limiter.admit("b", t) for t in (10.0, 11.0)] == [0.0, 0.0]
+    assert limiter.admit("c", 12.0) == pytest.approx(48.0), "the project's window is full: five in a minute"
+    assert limiter.admit("a", 60.5) == 0.0, "the request at 0 s has left both windows"
