@@ -1,4 +1,4 @@
-"""``python -m benchmarks [--json]``: every benchmark of issue #7, one JSON object per line, then a summary.
+"""``python -m benchmarks [--json]``: every benchmark of issues #7 and #14, one JSON object per line, then a summary.
 
 With ``--json`` stdout carries only the JSON lines (one per benchmark, plus a ``machine`` line first)
 and the human summary goes to stderr; without it, stdout carries the summary alone. ``--only NAME``
@@ -15,12 +15,13 @@ from typing import Any, Callable
 
 from benchmarks.timing import machine
 
-NAMES = ("transform_hr_1s_day", "transform_all_types_day", "api_requests_per_participant_day", "e2e_scaling")
+NAMES = ("transform_hr_1s_day", "transform_all_types_day", "api_requests_per_participant_day", "e2e_scaling",
+         "cohort_daily")
 TARGETS = {"ratio_vs_parse": (">=", 0.5), "speedup_vs_pandas": (">=", 10), "peak_mib": ("<", 150)}
 
 
 def _runners(args: argparse.Namespace) -> dict[str, Callable[[], dict[str, Any]]]:
-    from benchmarks import pages, pipeline, transform
+    from benchmarks import cohort, pages, pipeline, transform
 
     rounds, pandas_rounds = (2, 1) if args.quick else (args.rounds, args.pandas_rounds)
     return {
@@ -31,6 +32,8 @@ def _runners(args: argparse.Namespace) -> dict[str, Callable[[], dict[str, Any]]
         "api_requests_per_participant_day": lambda: pipeline.api_requests(1, 14 if args.quick else 90),
         "e2e_scaling": lambda: pipeline.e2e_scaling((1, 3) if args.quick else (1, 10, 50),
                                                     1 if args.quick else args.e2e_days),
+        "cohort_daily": lambda: cohort.cohort_daily(10 if args.quick else args.participants,
+                                                    latency_ms=args.latency_ms, workers=args.workers),
     }
 
 
@@ -59,6 +62,15 @@ def summary_line(figures: dict[str, Any]) -> str:
                           f"{p['rows_per_s']:,} rows/s" for p in figures["points"])
         return (f"{name}: {cells}; slope {figures['slope_s_per_participant_day']} s per participant-day "
                 f"(R² {figures['r_squared']})")
+    if name == "cohort_daily":
+        from benchmarks.cohort import verdicts
+
+        return (f"{name}: {figures['participants']:,} participants x {figures['days']} day at "
+                f"{figures['latency_ms']:g} ms, {figures['workers']} workers: {figures['requests']:,} requests, "
+                f"{figures['rows']:,} rows in {figures['wall_s']} s; pipeline "
+                f"{figures['pipeline_cpu_s_per_participant_day']} CPU s per participant-day, simulator "
+                f"{figures['simulator_cpu_s']} CPU s; peak {figures['peak_user_rpm']}/min per user, "
+                f"{figures['peak_project_rpm']:,}/min project\n    " + "; ".join(verdicts(figures)))
     return json.dumps(figures)
 
 
@@ -70,6 +82,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pandas-rounds", type=int, default=3, help="rounds for the slower pandas baseline")
     parser.add_argument("--e2e-days", type=int, default=3, help="days per participant in e2e_scaling")
     parser.add_argument("--quick", action="store_true", help="a smoke run: fewer rounds, smaller cohorts")
+    parser.add_argument("--participants", type=int, default=1000, help="cohort size of cohort_daily")
+    parser.add_argument("--latency-ms", type=float, default=150.0, help="simulated API latency in cohort_daily")
+    parser.add_argument("--workers", type=int, default=32, help="extract threads in cohort_daily")
     args = parser.parse_args(argv)
     from helper import logs
 

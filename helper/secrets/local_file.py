@@ -77,9 +77,14 @@ class LocalSecretStore:
 
     def put(self, name: str, value: str) -> None:
         """Set ``name`` atomically; other names are left exactly as they were."""
-        check_secret(name, value)
+        self.put_many({name: value})
+
+    def put_many(self, secrets: dict[str, str]) -> None:
+        """Set several names in one atomic write (enrolling a whole cohort at once); others are untouched."""
+        for name, value in secrets.items():
+            check_secret(name, value)
         with self._locked():
-            data = {**self._read(), name: value}
+            data = {**self._read(), **secrets}
             fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=self.path.parent)  # created 0600
             try:
                 with os.fdopen(fd, "w", encoding="utf-8") as handle:
