@@ -16,12 +16,13 @@ from typing import Any, Callable
 from benchmarks.timing import machine
 
 NAMES = ("transform_hr_1s_day", "transform_all_types_day", "api_requests_per_participant_day", "e2e_scaling",
-         "cohort_daily")
-TARGETS = {"ratio_vs_parse": (">=", 0.5), "speedup_vs_pandas": (">=", 10), "peak_mib": ("<", 150)}
+         "report_cohort", "bigquery_cost", "cohort_daily")
+TARGETS = {"ratio_vs_parse": (">=", 0.5), "speedup_vs_pandas": (">=", 10), "peak_mib": ("<", 150),
+           "merge_scanned_over_staged": ("<=", 3)}
 
 
 def _runners(args: argparse.Namespace) -> dict[str, Callable[[], dict[str, Any]]]:
-    from benchmarks import cohort, pages, pipeline, transform
+    from benchmarks import bigquery_cost, cohort, pages, pipeline, report, transform
 
     rounds, pandas_rounds = (2, 1) if args.quick else (args.rounds, args.pandas_rounds)
     return {
@@ -32,6 +33,8 @@ def _runners(args: argparse.Namespace) -> dict[str, Callable[[], dict[str, Any]]
         "api_requests_per_participant_day": lambda: pipeline.api_requests(1, 14 if args.quick else 90),
         "e2e_scaling": lambda: pipeline.e2e_scaling((1, 3) if args.quick else (1, 10, 50),
                                                     1 if args.quick else args.e2e_days),
+        "report_cohort": lambda: report.bench((5, 100) if args.quick else (5, 1000)),
+        "bigquery_cost": bigquery_cost.bench,
         "cohort_daily": lambda: cohort.cohort_daily(10 if args.quick else args.participants,
                                                     latency_ms=args.latency_ms, workers=args.workers),
     }
@@ -41,7 +44,7 @@ def _verdicts(figures: dict[str, Any]) -> list[str]:
     out = []
     for key, (op, limit) in TARGETS.items():
         if key in figures:
-            ok = figures[key] >= limit if op == ">=" else figures[key] < limit
+            ok = {">=": figures[key] >= limit, "<=": figures[key] <= limit, "<": figures[key] < limit}[op]
             out.append(f"{key} {figures[key]} ({'meets' if ok else 'MISSES'} {op} {limit})")
     return out
 
@@ -62,6 +65,17 @@ def summary_line(figures: dict[str, Any]) -> str:
                           f"{p['rows_per_s']:,} rows/s" for p in figures["points"])
         return (f"{name}: {cells}; slope {figures['slope_s_per_participant_day']} s per participant-day "
                 f"(R² {figures['r_squared']})")
+    if name == "report_cohort":
+        from benchmarks import report
+
+        return report.summary(figures)
+    if name == "bigquery_cost":
+        hr = figures["with_heart_rate_seconds"]
+        return (f"{name}: {figures['participants']:,} participants, {figures['history_days']} days of history; "
+                f"daily MERGEs scan {figures['merge_scanned_gb_per_day']} GB for {figures['staged_gb_per_day']} GB "
+                f"staged (1 s heart rate: {hr['merge_scanned_gb_per_day']} / {hr['staged_gb_per_day']} GB); "
+                f"storage {figures['storage_gib_per_participant_year']} GiB per participant-year "
+                f"({hr['storage_gib_per_participant_year']} with 1 s heart rate)\n    " + "; ".join(_verdicts(figures)))
     if name == "cohort_daily":
         from benchmarks.cohort import verdicts
 

@@ -8,6 +8,7 @@ CREATE TABLE IF NOT EXISTS `${dataset}.steps_intraday` (
   end_utc_offset_s INT64 OPTIONS(description='User\'s UTC offset at the end, seconds'),
   civil_start_time DATETIME OPTIONS(description='Interval start on the user\'s wall clock'),
   civil_end_time DATETIME OPTIONS(description='Interval end on the user\'s wall clock'),
+  offset_source STRING OPTIONS(description='Where the offsets came from: \'point\' (the point\'s own offsets or civil times) or \'account_time_zone\' (the participant\'s IANA zone at that instant: rollUp windows, and points sent without offsets or civil times, e.g. through Health Connect)'),
   steps INT64 OPTIONS(description='Steps in the interval'),
   raw_object STRING OPTIONS(description='Raw-store object this row was parsed from'),
   parser_version STRING OPTIONS(description='Version of the parser that produced the row'),
@@ -40,6 +41,7 @@ CREATE TABLE IF NOT EXISTS `${dataset}.distance_intraday` (
   end_utc_offset_s INT64 OPTIONS(description='User\'s UTC offset at the end, seconds'),
   civil_start_time DATETIME OPTIONS(description='Interval start on the user\'s wall clock'),
   civil_end_time DATETIME OPTIONS(description='Interval end on the user\'s wall clock'),
+  offset_source STRING OPTIONS(description='Where the offsets came from: \'point\' (the point\'s own offsets or civil times) or \'account_time_zone\' (the participant\'s IANA zone at that instant: rollUp windows, and points sent without offsets or civil times, e.g. through Health Connect)'),
   distance_mm INT64 OPTIONS(description='Distance, millimetres'),
   raw_object STRING OPTIONS(description='Raw-store object this row was parsed from'),
   parser_version STRING OPTIONS(description='Version of the parser that produced the row'),
@@ -72,6 +74,7 @@ CREATE TABLE IF NOT EXISTS `${dataset}.floors_intraday` (
   end_utc_offset_s INT64 OPTIONS(description='User\'s UTC offset at the end, seconds'),
   civil_start_time DATETIME OPTIONS(description='Interval start on the user\'s wall clock'),
   civil_end_time DATETIME OPTIONS(description='Interval end on the user\'s wall clock'),
+  offset_source STRING OPTIONS(description='Where the offsets came from: \'point\' (the point\'s own offsets or civil times) or \'account_time_zone\' (the participant\'s IANA zone at that instant: rollUp windows, and points sent without offsets or civil times, e.g. through Health Connect)'),
   floors INT64 OPTIONS(description='Floors climbed'),
   raw_object STRING OPTIONS(description='Raw-store object this row was parsed from'),
   parser_version STRING OPTIONS(description='Version of the parser that produced the row'),
@@ -104,6 +107,7 @@ CREATE TABLE IF NOT EXISTS `${dataset}.altitude_intraday` (
   end_utc_offset_s INT64 OPTIONS(description='User\'s UTC offset at the end, seconds'),
   civil_start_time DATETIME OPTIONS(description='Interval start on the user\'s wall clock'),
   civil_end_time DATETIME OPTIONS(description='Interval end on the user\'s wall clock'),
+  offset_source STRING OPTIONS(description='Where the offsets came from: \'point\' (the point\'s own offsets or civil times) or \'account_time_zone\' (the participant\'s IANA zone at that instant: rollUp windows, and points sent without offsets or civil times, e.g. through Health Connect)'),
   elevation_gain_mm INT64 OPTIONS(description='Elevation gain, millimetres'),
   raw_object STRING OPTIONS(description='Raw-store object this row was parsed from'),
   parser_version STRING OPTIONS(description='Version of the parser that produced the row'),
@@ -136,6 +140,7 @@ CREATE TABLE IF NOT EXISTS `${dataset}.active_zone_minutes_intraday` (
   end_utc_offset_s INT64 OPTIONS(description='User\'s UTC offset at the end, seconds'),
   civil_start_time DATETIME OPTIONS(description='Interval start on the user\'s wall clock'),
   civil_end_time DATETIME OPTIONS(description='Interval end on the user\'s wall clock'),
+  offset_source STRING OPTIONS(description='Where the offsets came from: \'point\' (the point\'s own offsets or civil times) or \'account_time_zone\' (the participant\'s IANA zone at that instant: rollUp windows, and points sent without offsets or civil times, e.g. through Health Connect)'),
   heart_rate_zone STRING OPTIONS(description='FAT_BURN, CARDIO or PEAK'),
   active_zone_minutes INT64 OPTIONS(description='Active-zone minute credits'),
   raw_object STRING OPTIONS(description='Raw-store object this row was parsed from'),
@@ -171,6 +176,7 @@ CREATE TABLE IF NOT EXISTS `${dataset}.active_minutes_intraday` (
   end_utc_offset_s INT64 OPTIONS(description='User\'s UTC offset at the end, seconds'),
   civil_start_time DATETIME OPTIONS(description='Interval start on the user\'s wall clock'),
   civil_end_time DATETIME OPTIONS(description='Interval end on the user\'s wall clock'),
+  offset_source STRING OPTIONS(description='Where the offsets came from: \'point\' (the point\'s own offsets or civil times) or \'account_time_zone\' (the participant\'s IANA zone at that instant: rollUp windows, and points sent without offsets or civil times, e.g. through Health Connect)'),
   light_minutes INT64 OPTIONS(description='Light active minutes in the interval'),
   moderate_minutes INT64 OPTIONS(description='Moderate active minutes in the interval'),
   vigorous_minutes INT64 OPTIONS(description='Vigorous active minutes in the interval'),
@@ -192,6 +198,7 @@ CREATE TABLE IF NOT EXISTS `${dataset}.sedentary_periods` (
   end_utc_offset_s INT64 OPTIONS(description='User\'s UTC offset at the end, seconds'),
   civil_start_time DATETIME OPTIONS(description='Interval start on the user\'s wall clock'),
   civil_end_time DATETIME OPTIONS(description='Interval end on the user\'s wall clock'),
+  offset_source STRING OPTIONS(description='Where the offsets came from: \'point\' (the point\'s own offsets or civil times) or \'account_time_zone\' (the participant\'s IANA zone at that instant: rollUp windows, and points sent without offsets or civil times, e.g. through Health Connect)'),
   raw_object STRING OPTIONS(description='Raw-store object this row was parsed from'),
   parser_version STRING OPTIONS(description='Version of the parser that produced the row'),
   fetched_at TIMESTAMP OPTIONS(description='When extract fetched the page; newer fetches win on reload'),
@@ -210,6 +217,7 @@ CREATE TABLE IF NOT EXISTS `${dataset}.time_in_heart_rate_zone` (
   end_utc_offset_s INT64 OPTIONS(description='User\'s UTC offset at the end, seconds'),
   civil_start_time DATETIME OPTIONS(description='Interval start on the user\'s wall clock'),
   civil_end_time DATETIME OPTIONS(description='Interval end on the user\'s wall clock'),
+  offset_source STRING OPTIONS(description='Where the offsets came from: \'point\' (the point\'s own offsets or civil times) or \'account_time_zone\' (the participant\'s IANA zone at that instant: rollUp windows, and points sent without offsets or civil times, e.g. through Health Connect)'),
   heart_rate_zone STRING OPTIONS(description='LIGHT, MODERATE, VIGOROUS or PEAK'),
   raw_object STRING OPTIONS(description='Raw-store object this row was parsed from'),
   parser_version STRING OPTIONS(description='Version of the parser that produced the row'),
@@ -227,7 +235,7 @@ CREATE TABLE IF NOT EXISTS `${dataset}.heart_rate_1min` (
   end_time TIMESTAMP OPTIONS(description='Rollup window end (exclusive), physical UTC instant'),
   utc_offset_s INT64 OPTIONS(description='UTC offset at the window start from the account time zone, seconds'),
   civil_start_time DATETIME OPTIONS(description='Window start on the user\'s wall clock (derived from the account time zone)'),
-  offset_source STRING OPTIONS(description='Where the offset came from: \'account_time_zone\' (rollUp windows carry none)'),
+  offset_source STRING OPTIONS(description='Where the offsets came from: \'point\' (the point\'s own offsets or civil times) or \'account_time_zone\' (the participant\'s IANA zone at that instant: rollUp windows, and points sent without offsets or civil times, e.g. through Health Connect)'),
   bpm_min FLOAT64 OPTIONS(description='Lowest bpm in the minute'),
   bpm_avg FLOAT64 OPTIONS(description='Mean bpm in the minute'),
   bpm_max FLOAT64 OPTIONS(description='Highest bpm in the minute'),
@@ -246,10 +254,12 @@ CREATE TABLE IF NOT EXISTS `${dataset}.heart_rate_samples` (
   sample_time TIMESTAMP NOT NULL OPTIONS(description='Sample instant, physical UTC'),
   utc_offset_s INT64 OPTIONS(description='User\'s UTC offset at the sample, seconds'),
   civil_time DATETIME OPTIONS(description='Sample time on the user\'s wall clock'),
+  offset_source STRING OPTIONS(description='Where the offsets came from: \'point\' (the point\'s own offsets or civil times) or \'account_time_zone\' (the participant\'s IANA zone at that instant: rollUp windows, and points sent without offsets or civil times, e.g. through Health Connect)'),
   source_key STRING NOT NULL OPTIONS(description='Stable hash of the data source (device + platform + application); part of raw keys'),
   source_platform STRING OPTIONS(description='dataSource.platform, e.g. FITBIT, HEALTH_CONNECT'),
   source_recording_method STRING OPTIONS(description='dataSource.recordingMethod, e.g. PASSIVELY_MEASURED, MANUAL'),
   source_device STRING OPTIONS(description='dataSource.device.displayName'),
+  source_manufacturer STRING OPTIONS(description='dataSource.device.manufacturer'),
   source_form_factor STRING OPTIONS(description='dataSource.device.formFactor, e.g. WATCH, PHONE'),
   source_application STRING OPTIONS(description='dataSource.application.packageName or client id'),
   bpm INT64 OPTIONS(description='Heart rate, beats per minute'),
@@ -304,6 +314,7 @@ CREATE TABLE IF NOT EXISTS `${dataset}.heart_rate_variability` (
   sample_time TIMESTAMP NOT NULL OPTIONS(description='Sample instant, physical UTC'),
   utc_offset_s INT64 OPTIONS(description='User\'s UTC offset at the sample, seconds'),
   civil_time DATETIME OPTIONS(description='Sample time on the user\'s wall clock'),
+  offset_source STRING OPTIONS(description='Where the offsets came from: \'point\' (the point\'s own offsets or civil times) or \'account_time_zone\' (the participant\'s IANA zone at that instant: rollUp windows, and points sent without offsets or civil times, e.g. through Health Connect)'),
   rmssd_ms FLOAT64 OPTIONS(description='RMSSD, ms'),
   sdnn_ms FLOAT64 OPTIONS(description='SDNN, ms'),
   raw_object STRING OPTIONS(description='Raw-store object this row was parsed from'),
@@ -337,6 +348,7 @@ CREATE TABLE IF NOT EXISTS `${dataset}.oxygen_saturation` (
   sample_time TIMESTAMP NOT NULL OPTIONS(description='Sample instant, physical UTC'),
   utc_offset_s INT64 OPTIONS(description='User\'s UTC offset at the sample, seconds'),
   civil_time DATETIME OPTIONS(description='Sample time on the user\'s wall clock'),
+  offset_source STRING OPTIONS(description='Where the offsets came from: \'point\' (the point\'s own offsets or civil times) or \'account_time_zone\' (the participant\'s IANA zone at that instant: rollUp windows, and points sent without offsets or civil times, e.g. through Health Connect)'),
   spo2_pct FLOAT64 OPTIONS(description='Blood oxygen saturation, percent'),
   raw_object STRING OPTIONS(description='Raw-store object this row was parsed from'),
   parser_version STRING OPTIONS(description='Version of the parser that produced the row'),
@@ -416,11 +428,14 @@ CREATE TABLE IF NOT EXISTS `${dataset}.sleep_sessions` (
   end_utc_offset_s INT64 OPTIONS(description='User\'s UTC offset at the end, seconds'),
   civil_start_time DATETIME OPTIONS(description='Interval start on the user\'s wall clock'),
   civil_end_time DATETIME OPTIONS(description='Interval end on the user\'s wall clock'),
-  data_point_name STRING NOT NULL OPTIONS(description='API resource name of an identifiable point (sleep, exercise)'),
+  offset_source STRING OPTIONS(description='Where the offsets came from: \'point\' (the point\'s own offsets or civil times) or \'account_time_zone\' (the participant\'s IANA zone at that instant: rollUp windows, and points sent without offsets or civil times, e.g. through Health Connect)'),
+  data_point_name STRING NOT NULL OPTIONS(description='API resource name of the point; for sessions sent without one, \'derived/<source_key>/<start>\''),
+  name_derived BOOL OPTIONS(description='True when the API sent no resource name and data_point_name was derived from source and start'),
   source_key STRING OPTIONS(description='Stable hash of the data source (device + platform + application); part of raw keys'),
   source_platform STRING OPTIONS(description='dataSource.platform, e.g. FITBIT, HEALTH_CONNECT'),
   source_recording_method STRING OPTIONS(description='dataSource.recordingMethod, e.g. PASSIVELY_MEASURED, MANUAL'),
   source_device STRING OPTIONS(description='dataSource.device.displayName'),
+  source_manufacturer STRING OPTIONS(description='dataSource.device.manufacturer'),
   source_form_factor STRING OPTIONS(description='dataSource.device.formFactor, e.g. WATCH, PHONE'),
   source_application STRING OPTIONS(description='dataSource.application.packageName or client id'),
   sleep_type STRING OPTIONS(description='CLASSIC or STAGES'),
@@ -429,11 +444,11 @@ CREATE TABLE IF NOT EXISTS `${dataset}.sleep_sessions` (
   minutes_awake INT64 OPTIONS(description='Minutes awake'),
   minutes_to_fall_asleep INT64 OPTIONS(description='Sleep latency, minutes'),
   minutes_after_wake_up INT64 OPTIONS(description='Minutes in bed after waking'),
-  stage_light_minutes INT64 OPTIONS(description='Minutes in LIGHT stage (NULL when the night has no such stage)'),
-  stage_deep_minutes INT64 OPTIONS(description='Minutes in DEEP stage (NULL when the night has no such stage)'),
-  stage_rem_minutes INT64 OPTIONS(description='Minutes in REM stage (NULL when the night has no such stage)'),
-  stage_asleep_minutes INT64 OPTIONS(description='Minutes in ASLEEP stage (NULL when the night has no such stage)'),
-  stage_restless_minutes INT64 OPTIONS(description='Minutes in RESTLESS stage (NULL when the night has no such stage)'),
+  stage_light_minutes INT64 OPTIONS(description='Minutes in the LIGHT stage (NULL when the night has no such stage or no summary yet)'),
+  stage_deep_minutes INT64 OPTIONS(description='Minutes in the DEEP stage (NULL when the night has no such stage or no summary yet)'),
+  stage_rem_minutes INT64 OPTIONS(description='Minutes in the REM stage (NULL when the night has no such stage or no summary yet)'),
+  stage_asleep_minutes INT64 OPTIONS(description='Minutes in the ASLEEP stage (NULL when the night has no such stage or no summary yet)'),
+  stage_restless_minutes INT64 OPTIONS(description='Minutes in the RESTLESS stage (NULL when the night has no such stage or no summary yet)'),
   main_sleep BOOL OPTIONS(description='Main sleep of the day'),
   nap BOOL OPTIONS(description='Nap'),
   processed BOOL OPTIONS(description='False while staging still runs'),
@@ -441,10 +456,20 @@ CREATE TABLE IF NOT EXISTS `${dataset}.sleep_sessions` (
   stages_status STRING OPTIONS(description='Why stages were or were not computed'),
   stages JSON OPTIONS(description='Stage segments as returned'),
   update_time TIMESTAMP OPTIONS(description='When Google last rewrote the record'),
+  stage_awake_minutes INT64 OPTIONS(description='Minutes in the AWAKE stage (NULL when the night has no such stage or no summary yet)'),
+  stage_awake_count INT64 OPTIONS(description='Number of segments in the AWAKE stage (NULL when the night has no such stage or no summary yet)'),
+  stage_light_count INT64 OPTIONS(description='Number of segments in the LIGHT stage (NULL when the night has no such stage or no summary yet)'),
+  stage_deep_count INT64 OPTIONS(description='Number of segments in the DEEP stage (NULL when the night has no such stage or no summary yet)'),
+  stage_rem_count INT64 OPTIONS(description='Number of segments in the REM stage (NULL when the night has no such stage or no summary yet)'),
+  stage_asleep_count INT64 OPTIONS(description='Number of segments in the ASLEEP stage (NULL when the night has no such stage or no summary yet)'),
+  stage_restless_count INT64 OPTIONS(description='Number of segments in the RESTLESS stage (NULL when the night has no such stage or no summary yet)'),
+  short_awakenings JSON OPTIONS(description='Short awakenings as returned (may overlap stages; not counted in the stage minutes)'),
+  create_time TIMESTAMP OPTIONS(description='When Google first wrote the record'),
   raw_object STRING OPTIONS(description='Raw-store object this row was parsed from'),
   parser_version STRING OPTIONS(description='Version of the parser that produced the row'),
   fetched_at TIMESTAMP OPTIONS(description='When extract fetched the page; newer fetches win on reload'),
-  loaded_at TIMESTAMP OPTIONS(description='When the row was merged into the table')
+  loaded_at TIMESTAMP OPTIONS(description='When the row was merged into the table'),
+  deleted_at TIMESTAMP OPTIONS(description='When a complete re-fetch of the row\'s window no longer returned it (deleted at the source); NULL while the API returns it. Views leave deleted rows out; the table keeps them')
 )
 PARTITION BY civil_date
 CLUSTER BY participant_id
@@ -459,11 +484,14 @@ CREATE TABLE IF NOT EXISTS `${dataset}.exercise_sessions` (
   end_utc_offset_s INT64 OPTIONS(description='User\'s UTC offset at the end, seconds'),
   civil_start_time DATETIME OPTIONS(description='Interval start on the user\'s wall clock'),
   civil_end_time DATETIME OPTIONS(description='Interval end on the user\'s wall clock'),
-  data_point_name STRING NOT NULL OPTIONS(description='API resource name of an identifiable point (sleep, exercise)'),
+  offset_source STRING OPTIONS(description='Where the offsets came from: \'point\' (the point\'s own offsets or civil times) or \'account_time_zone\' (the participant\'s IANA zone at that instant: rollUp windows, and points sent without offsets or civil times, e.g. through Health Connect)'),
+  data_point_name STRING NOT NULL OPTIONS(description='API resource name of the point; for sessions sent without one, \'derived/<source_key>/<start>\''),
+  name_derived BOOL OPTIONS(description='True when the API sent no resource name and data_point_name was derived from source and start'),
   source_key STRING OPTIONS(description='Stable hash of the data source (device + platform + application); part of raw keys'),
   source_platform STRING OPTIONS(description='dataSource.platform, e.g. FITBIT, HEALTH_CONNECT'),
   source_recording_method STRING OPTIONS(description='dataSource.recordingMethod, e.g. PASSIVELY_MEASURED, MANUAL'),
   source_device STRING OPTIONS(description='dataSource.device.displayName'),
+  source_manufacturer STRING OPTIONS(description='dataSource.device.manufacturer'),
   source_form_factor STRING OPTIONS(description='dataSource.device.formFactor, e.g. WATCH, PHONE'),
   source_application STRING OPTIONS(description='dataSource.application.packageName or client id'),
   exercise_type STRING OPTIONS(description='RUNNING, WALKING, ...'),
@@ -488,10 +516,12 @@ CREATE TABLE IF NOT EXISTS `${dataset}.exercise_sessions` (
   events JSON OPTIONS(description='Start/pause/resume/stop events'),
   splits JSON OPTIONS(description='Automatic splits'),
   update_time TIMESTAMP OPTIONS(description='When the record last changed'),
+  create_time TIMESTAMP OPTIONS(description='When the record was first written'),
   raw_object STRING OPTIONS(description='Raw-store object this row was parsed from'),
   parser_version STRING OPTIONS(description='Version of the parser that produced the row'),
   fetched_at TIMESTAMP OPTIONS(description='When extract fetched the page; newer fetches win on reload'),
-  loaded_at TIMESTAMP OPTIONS(description='When the row was merged into the table')
+  loaded_at TIMESTAMP OPTIONS(description='When the row was merged into the table'),
+  deleted_at TIMESTAMP OPTIONS(description='When a complete re-fetch of the row\'s window no longer returned it (deleted at the source); NULL while the API returns it. Views leave deleted rows out; the table keeps them')
 )
 PARTITION BY civil_date
 CLUSTER BY participant_id
@@ -503,10 +533,13 @@ CREATE TABLE IF NOT EXISTS `${dataset}.weight` (
   sample_time TIMESTAMP NOT NULL OPTIONS(description='Sample instant, physical UTC'),
   utc_offset_s INT64 OPTIONS(description='User\'s UTC offset at the sample, seconds'),
   civil_time DATETIME OPTIONS(description='Sample time on the user\'s wall clock'),
+  offset_source STRING OPTIONS(description='Where the offsets came from: \'point\' (the point\'s own offsets or civil times) or \'account_time_zone\' (the participant\'s IANA zone at that instant: rollUp windows, and points sent without offsets or civil times, e.g. through Health Connect)'),
+  data_point_name STRING OPTIONS(description='API resource name of the point (NULL when the API sent none)'),
   source_key STRING NOT NULL OPTIONS(description='Stable hash of the data source (device + platform + application); part of raw keys'),
   source_platform STRING OPTIONS(description='dataSource.platform, e.g. FITBIT, HEALTH_CONNECT'),
   source_recording_method STRING OPTIONS(description='dataSource.recordingMethod, e.g. PASSIVELY_MEASURED, MANUAL'),
   source_device STRING OPTIONS(description='dataSource.device.displayName'),
+  source_manufacturer STRING OPTIONS(description='dataSource.device.manufacturer'),
   source_form_factor STRING OPTIONS(description='dataSource.device.formFactor, e.g. WATCH, PHONE'),
   source_application STRING OPTIONS(description='dataSource.application.packageName or client id'),
   weight_grams FLOAT64 OPTIONS(description='Body weight, grams'),
@@ -514,7 +547,8 @@ CREATE TABLE IF NOT EXISTS `${dataset}.weight` (
   raw_object STRING OPTIONS(description='Raw-store object this row was parsed from'),
   parser_version STRING OPTIONS(description='Version of the parser that produced the row'),
   fetched_at TIMESTAMP OPTIONS(description='When extract fetched the page; newer fetches win on reload'),
-  loaded_at TIMESTAMP OPTIONS(description='When the row was merged into the table')
+  loaded_at TIMESTAMP OPTIONS(description='When the row was merged into the table'),
+  deleted_at TIMESTAMP OPTIONS(description='When a complete re-fetch of the row\'s window no longer returned it (deleted at the source); NULL while the API returns it. Views leave deleted rows out; the table keeps them')
 )
 PARTITION BY civil_date
 CLUSTER BY participant_id
@@ -526,17 +560,21 @@ CREATE TABLE IF NOT EXISTS `${dataset}.body_fat` (
   sample_time TIMESTAMP NOT NULL OPTIONS(description='Sample instant, physical UTC'),
   utc_offset_s INT64 OPTIONS(description='User\'s UTC offset at the sample, seconds'),
   civil_time DATETIME OPTIONS(description='Sample time on the user\'s wall clock'),
+  offset_source STRING OPTIONS(description='Where the offsets came from: \'point\' (the point\'s own offsets or civil times) or \'account_time_zone\' (the participant\'s IANA zone at that instant: rollUp windows, and points sent without offsets or civil times, e.g. through Health Connect)'),
+  data_point_name STRING OPTIONS(description='API resource name of the point (NULL when the API sent none)'),
   source_key STRING NOT NULL OPTIONS(description='Stable hash of the data source (device + platform + application); part of raw keys'),
   source_platform STRING OPTIONS(description='dataSource.platform, e.g. FITBIT, HEALTH_CONNECT'),
   source_recording_method STRING OPTIONS(description='dataSource.recordingMethod, e.g. PASSIVELY_MEASURED, MANUAL'),
   source_device STRING OPTIONS(description='dataSource.device.displayName'),
+  source_manufacturer STRING OPTIONS(description='dataSource.device.manufacturer'),
   source_form_factor STRING OPTIONS(description='dataSource.device.formFactor, e.g. WATCH, PHONE'),
   source_application STRING OPTIONS(description='dataSource.application.packageName or client id'),
   body_fat_pct FLOAT64 OPTIONS(description='Body fat, percent'),
   raw_object STRING OPTIONS(description='Raw-store object this row was parsed from'),
   parser_version STRING OPTIONS(description='Version of the parser that produced the row'),
   fetched_at TIMESTAMP OPTIONS(description='When extract fetched the page; newer fetches win on reload'),
-  loaded_at TIMESTAMP OPTIONS(description='When the row was merged into the table')
+  loaded_at TIMESTAMP OPTIONS(description='When the row was merged into the table'),
+  deleted_at TIMESTAMP OPTIONS(description='When a complete re-fetch of the row\'s window no longer returned it (deleted at the source); NULL while the API returns it. Views leave deleted rows out; the table keeps them')
 )
 PARTITION BY civil_date
 CLUSTER BY participant_id
@@ -596,6 +634,43 @@ PARTITION BY civil_date
 CLUSTER BY participant_id
 OPTIONS(description='Track points of exercise sessions exported as TCX (exercise_tcx follow-up)');
 
+CREATE TABLE IF NOT EXISTS `${dataset}.fetch_pages` (
+  participant_id STRING OPTIONS(description='Study participant id (the enrolment id, not the Google account)'),
+  civil_date DATE OPTIONS(description='First civil day of the window the page was fetched for (partition field)'),
+  table_name STRING OPTIONS(description='Warehouse table the page\'s rows land in'),
+  data_type STRING OPTIONS(description='Catalogue data type of the read'),
+  method STRING OPTIONS(description='Read method'),
+  window_start DATE OPTIONS(description='First civil day of the fetched window'),
+  window_end DATE OPTIONS(description='Civil day after the fetched window (exclusive)'),
+  fetch_id STRING OPTIONS(description='The fetch the page belongs to: the raw object of its first page'),
+  page INT64 OPTIONS(description='Page number within the fetch, from 0'),
+  last_page BOOL OPTIONS(description='The page had no next-page token: the fetch ends here'),
+  keys INT64 OPTIONS(description='Distinct keys the page returned (rows of fetch_keys for this raw object)'),
+  raw_object STRING NOT NULL OPTIONS(description='Raw-store object this row was parsed from'),
+  parser_version STRING OPTIONS(description='Version of the parser that produced the row'),
+  fetched_at TIMESTAMP OPTIONS(description='When extract fetched the page; newer fetches win on reload'),
+  loaded_at TIMESTAMP OPTIONS(description='When the row was merged into the table')
+)
+PARTITION BY civil_date
+CLUSTER BY participant_id
+OPTIONS(description='One row per page of a read that tracks deletions: the fetch and window it belongs to, and whether it was the last page. Deletions are decided from complete fetches (helper/tombstones.py)');
+
+CREATE TABLE IF NOT EXISTS `${dataset}.fetch_keys` (
+  participant_id STRING OPTIONS(description='Study participant id (the enrolment id, not the Google account)'),
+  civil_date DATE OPTIONS(description='The participant\'s local calendar day the row belongs to (partition field)'),
+  table_name STRING OPTIONS(description='Warehouse table the point\'s row lands in'),
+  fetch_id STRING OPTIONS(description='The fetch the page belongs to: the raw object of its first page'),
+  key_text STRING NOT NULL OPTIONS(description='The row key\'s STRING column: data_point_name (sessions) or source_key (samples)'),
+  key_time TIMESTAMP NOT NULL OPTIONS(description='The row key\'s TIMESTAMP column (samples: sample_time); sessions: their start'),
+  raw_object STRING NOT NULL OPTIONS(description='Raw-store object this row was parsed from'),
+  parser_version STRING OPTIONS(description='Version of the parser that produced the row'),
+  fetched_at TIMESTAMP OPTIONS(description='When extract fetched the page; newer fetches win on reload'),
+  loaded_at TIMESTAMP OPTIONS(description='When the row was merged into the table')
+)
+PARTITION BY civil_date
+CLUSTER BY participant_id
+OPTIONS(description='One row per point a page of a deletion-tracking read returned: the point\'s key, never a value');
+
 CREATE TABLE IF NOT EXISTS `${dataset}.processing_log` (
   participant_id STRING OPTIONS(description='Study participant id (the enrolment id, not the Google account)'),
   civil_date DATE OPTIONS(description='The participant\'s local calendar day the row belongs to (partition field)'),
@@ -606,6 +681,7 @@ CREATE TABLE IF NOT EXISTS `${dataset}.processing_log` (
   error_class STRING OPTIONS(description='Error class name when status is failed'),
   fix STRING OPTIONS(description='What a person should do about a failure'),
   row_counts JSON OPTIONS(description='Rows produced per table'),
+  parse_counts JSON OPTIONS(description='What the parser counted besides rows, by kind, never values: non_finite_nulled (NaN/Infinity stored as NULL), offsets_derived (points without offsets, zone used), names_derived'),
   attempt INT64 OPTIONS(description='Delivery attempt of the unit'),
   parser_version STRING OPTIONS(description='Parser version'),
   processed_at TIMESTAMP OPTIONS(description='When the object was processed')

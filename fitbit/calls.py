@@ -28,6 +28,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
+from fitbit.ids import data_point_id_problem
 from fitbit.timefmt import civil_range, physical_range
 
 __all__ = [
@@ -54,7 +55,6 @@ ITEMS_KEYS: Mapping[str, str] = {
     PAIRED_DEVICES: "pairedDevices",
 }
 _USER = re.compile(r"^[A-Za-z0-9-]{1,63}$")
-_POINT_ID = re.compile(r"^[A-Za-z0-9_-]{1,200}$")
 _DURATION = re.compile(r"^[0-9]+(\.[0-9]{1,9})?s$")
 
 
@@ -227,7 +227,7 @@ def daily_roll_up_call(path_id: str, *, start: date, end: date, window_days: int
 def _point_id(data_point_id: str) -> str:
     """Accept a bare id or a full resource name (``users/.../dataPoints/{id}``); return the id."""
     point = data_point_id.rsplit("/dataPoints/", 1)[-1] if "/" in data_point_id else data_point_id
-    if not _POINT_ID.match(point):
+    if data_point_id_problem(point) is not None:
         raise ValueError(f"data point id {data_point_id!r} is not a valid id or resource name")
     return point
 

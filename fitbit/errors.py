@@ -10,11 +10,13 @@ The tree::
     │   └── NotYet                a unit whose not-before time has not come
     └── TerminalError             record it with its fix, then acknowledge
         ├── ReconsentNeeded       invalid_grant / revoked / expired Testing grant
+        │   └── DisallowedScopes  403 DISALLOWED_OAUTH_SCOPES: the grant holds a non-Health scope
         ├── ScopeMissing          403 ACCESS_TOKEN_SCOPE_INSUFFICIENT
         ├── AccountNotLinked      400 FAILED_PRECONDITION ACCOUNT_NOT_LINKED (or 412 profile set-up)
         ├── BadRequest            400 INVALID_ARGUMENT (bad filter, bad window, ...)
         ├── NotFound              404 (JSON or an HTML page)
         ├── UnexpectedResponse    a body whose shape we cannot read
+        ├── TimeZoneUnknown       points without offsets, and no IANA zone known for the participant
         └── MalformedMessage      a work message or event we cannot decode
 
 Messages never carry tokens, response bodies or health values; they name the participant and the
@@ -73,6 +75,14 @@ class ReconsentNeeded(TerminalError):
     fix = "run `python scripts/authorise.py --participant <id>` again for this participant"
 
 
+class DisallowedScopes(ReconsentNeeded):
+    """The API refuses any token whose grant holds a scope outside Google Health (live reports, 2026-11)."""
+
+    fix = ("re-authorise: run `python scripts/authorise.py --participant <id>` again; it asks for exactly the "
+           "catalogue's Google Health scopes and never sets include_granted_scopes, so the new grant holds no "
+           "other scope (if one persists, remove the app at https://myaccount.google.com/permissions first)")
+
+
 class ScopeMissing(TerminalError):
     fix = "re-run scripts/authorise.py for this participant and grant every requested permission"
 
@@ -91,6 +101,16 @@ class NotFound(TerminalError):
 
 class UnexpectedResponse(TerminalError):
     fix = "the API answered with a shape we cannot read: keep the raw object and report it"
+
+
+class TimeZoneUnknown(TerminalError):
+    """Points came without UTC offsets or civil times and the participant's IANA time zone is unknown.
+
+    Never guessed as UTC: civil dates would silently shift for everyone not on UTC.
+    """
+
+    fix = ("the participant's time zone is unknown: run `python scripts/authorise.py --participant <id>` again "
+           "(it stores the account's IANA time zone), then replay the raw object")
 
 
 class MalformedMessage(TerminalError):

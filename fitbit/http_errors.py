@@ -7,6 +7,8 @@ API facts (error catalogue, troubleshooting and rate-limit pages, checked 2026-1
   the reason code sits in ``ErrorInfo.reason`` or in ``ErrorInfo.metadata.detailedReasons``;
 - 400 ``FAILED_PRECONDITION`` / ``ACCOUNT_NOT_LINKED`` and 412: no Google Health profile yet;
 - 403 ``ACCESS_TOKEN_SCOPE_INSUFFICIENT``: a scope was not granted (granular consent);
+- 403 ``DISALLOWED_OAUTH_SCOPES``: the grant holds a scope outside Google Health (live reports, team
+  spec §12): re-authorise with exactly the catalogue's scopes;
 - 403 "Could not mint UberMint from GaiaMint": consent given with a legacy Fitbit account;
 - 404 may be an HTML page (unknown path), so the Content-Type is checked before any JSON parsing;
 - 429 ``RESOURCE_EXHAUSTED``, ``Retry-After`` undocumented but honoured when sent (seconds or HTTP-date);
@@ -31,6 +33,7 @@ from typing import Any
 from fitbit.errors import (
     AccountNotLinked,
     BadRequest,
+    DisallowedScopes,
     NetworkError,
     NotFound,
     PipelineError,
@@ -180,6 +183,8 @@ def _classify(status: int, info: ErrorBody, head: str, headers: Mapping[str, str
     if status == 401:
         return ReconsentNeeded(f"{head}; the access token was refused even after asking for a fresh one")
     if status == 403:
+        if "DISALLOWED_OAUTH_SCOPES" in reasons:
+            return DisallowedScopes(f"{head}; the participant's grant holds scopes outside Google Health")
         if "ACCESS_TOKEN_SCOPE_INSUFFICIENT" in reasons:
             return ScopeMissing(f"{head}; the participant did not grant the scope this data type needs")
         if info.legacy_account:

@@ -25,6 +25,7 @@ from typing import Any, Literal, Mapping
 
 from fitbit.catalogue import unit_kind
 from fitbit.errors import MalformedMessage
+from fitbit.ids import data_point_id_problem, participant_id_problem, run_id_problem
 from fitbit.timefmt import utc_text
 from fitbit.unit import REASONS, Reason, Unit
 
@@ -89,7 +90,8 @@ def decode(data: bytes) -> Message:
     if kind == "run":
         return _decode_run(fields)
     if kind == "flush":
-        return FlushTrigger(run_id=_text(fields, "run_id", ""))
+        _only(fields, {"kind", "run_id"})
+        return FlushTrigger(run_id=_run_id(fields))
     if kind == "unit":
         return _decode_unit(fields)
     raise MalformedMessage(f"unknown message kind {kind!r}")
@@ -109,20 +111,22 @@ def _decode_run(f: Mapping[str, Any]) -> RunTrigger:
     if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= MAX_DAYS_PER_RUN:
         raise MalformedMessage(f"run.days must be an integer 1..{MAX_DAYS_PER_RUN}")
     participants = f.get("participants", [])
-    if not isinstance(participants, list) or not all(isinstance(p, str) and p for p in participants):
+    if not isinstance(participants, list):
         raise MalformedMessage("run.participants must be a list of participant ids")
+    for participant in participants:
+        _check(participant_id_problem(participant), "run.participants")
     return RunTrigger(
         date=_date(f.get("date"), "date", optional=True),
         days=days,
         reason=_reason(f.get("reason", "daily")),
         participants=tuple(participants),
-        run_id=_text(f, "run_id", ""),
+        run_id=_run_id(f),
     )
 
 
 def _decode_unit(f: Mapping[str, Any]) -> Unit:
     _only(f, {"kind", "participant", "data_type", "method", "start", "end", "reason", "page", "page_token",
-              "attempt", "not_before", "data_point", "run_id"})
+              "attempt", "not_before", "data_point", "run_id", "fetch_id"})
     data_type = _text(f, "data_type")
     method = _text(f, "method")
     try:
@@ -141,10 +145,17 @@ def _decode_unit(f: Mapping[str, Any]) -> Unit:
     token = f.get("page_token")
     if token is not None and not isinstance(token, str):
         raise MalformedMessage("unit.page_token must be a string")
-    if kind.per_data_point and not f.get("data_point"):
-        raise MalformedMessage(f"{data_type} units need a data_point")
+    data_point = f.get("data_point") or None
+    if kind.per_data_point:
+        if data_point is None:
+            raise MalformedMessage(f"{data_type} units need a data_point")
+        _check(data_point_id_problem(data_point), "unit.data_point")
+    elif data_point is not None:
+        raise MalformedMessage(f"{data_type} {method} units carry no data_point")
+    participant = _text(f, "participant")
+    _check(participant_id_problem(participant), "unit.participant")
     return Unit(
-        participant=_text(f, "participant"),
+        participant=participant,
         data_type=data_type,
         method=method,
         start=start,
@@ -154,8 +165,9 @@ def _decode_unit(f: Mapping[str, Any]) -> Unit:
         page_token=token or None,
         attempt=attempt,
         not_before=_datetime(f.get("not_before")),
-        data_point=f.get("data_point") or None,
-        run_id=_text(f, "run_id", ""),
+        data_point=data_point,
+        run_id=_run_id(f),
+        fetch_id=_text(f, "fetch_id", ""),
     )
 
 
@@ -170,6 +182,18 @@ def _text(f: Mapping[str, Any], name: str, default: str | None = None) -> str:
     if not isinstance(value, str) or (default is None and not value):
         raise MalformedMessage(f"{name} must be a non-empty string")
     return value
+
+
+def _run_id(f: Mapping[str, Any]) -> str:
+    value = _text(f, "run_id", "")
+    _check(run_id_problem(value), "run_id")
+    return value
+
+
+def _check(problem: str | None, name: str) -> None:
+    """Raise the id rule's reason; the offending value is left out (it may be long, binary or forged)."""
+    if problem is not None:
+        raise MalformedMessage(f"{name}: {problem}")
 
 
 def _reason(value: Any) -> Reason:

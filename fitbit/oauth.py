@@ -10,6 +10,9 @@ API facts (Google Health migration / setup pages and Google OAuth docs, checked 
 
 - endpoints ``accounts.google.com/o/oauth2/v2/auth``, ``oauth2.googleapis.com/token`` and ``/revoke``;
 - a refresh token only comes with ``access_type=offline``; ``prompt=consent`` forces a fresh one;
+- the API refuses any token whose grant holds a scope outside Google Health (403
+  ``DISALLOWED_OAUTH_SCOPES``, live reports 2026-11), and ``include_granted_scopes=true`` pulls every
+  scope the client was granted before back into the new grant: the consent URL never sets it;
 - consent is granular: the token response's ``scope`` lists what was actually granted;
 - ``refresh_token_expires_in`` is present for time-limited grants, notably apps in "Testing"
   publishing status, whose refresh tokens die after 7 days;
@@ -117,7 +120,8 @@ def new_state() -> str:
 
 def authorization_url(config: OAuthClientConfig, redirect_uri: str, scopes: Sequence[str], state: str,
                       code_challenge: str, login_hint: str | None = None) -> str:
-    """The consent URL: authorization code + PKCE S256, offline access, forced consent, granular scopes.
+    """The consent URL: authorization code + PKCE S256, offline access, forced consent, granular scopes, and
+    never ``include_granted_scopes`` (the grant must hold exactly ``scopes``).
 
     Args:
         config: the OAuth client.
@@ -139,7 +143,6 @@ def authorization_url(config: OAuthClientConfig, redirect_uri: str, scopes: Sequ
         "scope": " ".join(scopes),
         "access_type": "offline",
         "prompt": "consent",
-        "include_granted_scopes": "true",
         "state": state,
         "code_challenge": code_challenge,
         "code_challenge_method": "S256",

@@ -24,7 +24,9 @@ class Unit:
     """One API request's worth of work. ``end`` is exclusive; ``page`` counts from 0.
 
     ``data_type`` names a catalogue unit kind: a data type's path id (its read picked by ``method``),
-    an account read or a follow-up detail.
+    an account read or a follow-up detail. ``fetch_id`` names the fetch a next page belongs to (the raw
+    object of the window's first page), so the pages of one fetch can be told apart from another fetch of
+    the same window: deletions are read off complete fetches (``fitbit.catalogue.deletions``).
     """
 
     participant: str
@@ -39,6 +41,7 @@ class Unit:
     not_before: datetime | None = None
     data_point: str | None = None
     run_id: str = ""
+    fetch_id: str = ""
     kind: Literal["unit"] = field(default="unit")
 
     def next_page(self, token: str) -> Unit:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from fitbit.catalogue import TableSpec, all_tables, table_named
-from helper import ddl, views
+from helper import ddl, migrate, tombstones, views
 
 
 def _ndjson(rows: Sequence[Mapping[str, Any]]) -> bytes:
@@ -45,6 +45,7 @@ class DuckDbWarehouse:
         self._db.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.dataset}"')
         for table in all_tables():
             self._db.execute(ddl.to_duckdb(ddl.create_table(table, self.dataset)))
+        self._add_missing_columns()
         views.create_views(self._db.execute, self.dataset, duckdb=True)
         self._schema_ready = True
 
@@ -71,7 +72,18 @@ class DuckDbWarehouse:
             merged[table.name] = self._merge_files(table, files)
             for f in files:
                 f.unlink()
+        self._mark_deletions(merged)
         return merged
+
+    # -- issue #12: schema migration and deletions (helper/migrate.py, helper/tombstones.py) --------------
+    def _add_missing_columns(self) -> None:
+        rows = self._db.execute("SELECT table_name, column_name FROM information_schema.columns "
+                                "WHERE table_schema = ?", [self.dataset]).fetchall()
+        migrate.add_missing_columns(self._db.execute, migrate.columns_by_table(rows), self.dataset, duckdb=True)
+
+    def _mark_deletions(self, merged: Mapping[str, int]) -> None:
+        if tombstones.touched(merged):
+            tombstones.mark_deletions(lambda sql: self._db.execute(ddl.to_duckdb(sql)), self.dataset)
 
     def _merge_files(self, table: TableSpec, files: list[Path]) -> int:
         staging = f'"{self.dataset}"."{table.name}{ddl.STAGING_SUFFIX}"'
@@ -84,7 +96,9 @@ class DuckDbWarehouse:
                 f"format='newline_delimited', columns={columns})"
             )
             count = self._db.execute(f"SELECT count(*) FROM {staging}").fetchone()[0]
-            self._db.execute(ddl.to_duckdb(ddl.merge(table, self.dataset)))
+            staged = ddl.staged_dates(table, self.dataset, table.name + ddl.STAGING_SUFFIX)
+            dates = [row[0] for row in self._db.execute(ddl.to_duckdb(staged)).fetchall()]
+            self._db.execute(ddl.to_duckdb(ddl.merge(table, self.dataset, dates=dates)))
             self._db.execute(f"DROP TABLE {staging}")
             self._db.execute("COMMIT")
         except Exception:
@@ -146,6 +160,8 @@ class BigQueryWarehouse:
         for table in all_tables():
             if table.name not in existing:
                 bq.query(ddl.create_table(table, self.dataset)).result()
+        if existing & {t.name for t in all_tables()}:
+            self._add_missing_columns(bq)
         views.create_views(lambda sql: bq.query(sql).result(), self.dataset,
                            current=views.bigquery_versions(bq, self.dataset))
 
@@ -185,14 +201,26 @@ class BigQueryWarehouse:
             try:
                 job = bq.load_table_from_uri(uris, staging, job_config=config)
                 job.result()
-                bq.query(ddl.merge(table, self.dataset, staging_name)).result()
+                dates = [row[0] for row in bq.query(ddl.staged_dates(table, self.dataset, staging_name)).result()]
+                bq.query(ddl.merge(table, self.dataset, staging_name, dates)).result()
             finally:
                 bq.delete_table(staging, not_found_ok=True)
             merged[table.name] = int(job.output_rows or 0)
             for blob in blobs:
                 with contextlib.suppress(NotFound):
                     blob.delete()
+        self._mark_deletions(bq, merged)
         return merged
+
+    # -- issue #12: schema migration and deletions (helper/migrate.py, helper/tombstones.py) --------------
+    def _add_missing_columns(self, bq: Any) -> None:
+        rows = bq.query(f"SELECT table_name, column_name FROM `{self.dataset}`.INFORMATION_SCHEMA.COLUMNS").result()
+        existing = migrate.columns_by_table((r[0], r[1]) for r in rows)
+        migrate.add_missing_columns(lambda sql: bq.query(sql).result(), existing, self.dataset, duckdb=False)
+
+    def _mark_deletions(self, bq: Any, merged: Mapping[str, int]) -> None:
+        if tombstones.touched(merged):
+            tombstones.mark_deletions(lambda sql: bq.query(sql).result(), self.dataset)
 
     def query(self, sql: str) -> list[tuple[Any, ...]]:
         bq, _ = self._clients()

@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
         settings = demo.demo_settings(state, sim.base_url)
         runtime, stats = demo.run_demo_flow(settings, args.end_date, args.days)
         summary = summarise(runtime.adapters.warehouse())
-        report = write_report(runtime.adapters.warehouse(), state / "report.html")
+        report = write_report(runtime.adapters.warehouse(), state / "report.html", secrets=runtime.adapters.secrets)
     print(render(summary, deferred=stats.deferred, dead_lettered=stats.dead_lettered))
     errors = summary.failed_objects + len(stats.dead_lettered)
     missing = sorted(set(participants) - set(summary.worn_hours))

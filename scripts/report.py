@@ -28,6 +28,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--state-dir", type=Path, help="local state folder (default: $FITBIT_STATE_DIR, else "
                                                        ".state/demo, the folder `make demo` writes)")
     parser.add_argument("--out", type=Path, help="HTML file to write (default: <state dir>/report.html)")
+    parser.add_argument("--no-consent", action="store_true", help="do not read the grant records (their dates flag "
+                        "expired or missing consent; on Google Cloud that is one Secret Manager access each)")
     args = parser.parse_args(argv)
     env = dict(os.environ)
     if args.state_dir is not None:
@@ -43,9 +45,10 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         return 2
     out = args.out or settings.state_dir / "report.html"
-    warehouse = adapters(settings).warehouse()
+    built = adapters(settings)
+    warehouse = built.warehouse()
     try:
-        path = write_report(warehouse, out, dataset=settings.dataset)
+        path = write_report(warehouse, out, dataset=settings.dataset, secrets=None if args.no_consent else built.secrets)
     finally:
         close = getattr(warehouse, "close", None)
         if callable(close):

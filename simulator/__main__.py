@@ -21,6 +21,13 @@ def _users(text: str) -> list[str]:
     return [u for u in text.split(",") if u]
 
 
+def _numbers(text: str) -> tuple[int, ...]:
+    """``5,10`` or ``user5,user10`` (participant numbers); ``none`` for nobody."""
+    if text.strip().lower() == "none":
+        return ()
+    return tuple(int(u.strip().removeprefix("user")) for u in text.split(",") if u.strip())
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m simulator", description=__doc__)
     p.add_argument("--users", type=int, default=5, help="participants user1..userN (default 5)")
@@ -33,6 +40,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--client-secret", default=DEFAULT_CLIENT_SECRET)
     p.add_argument("--sleep-processing-seconds", type=float, default=5.0,
                    help="seconds until the most recent night is rewritten as processed")
+    live = p.add_argument_group("what live accounts send (all on by default)")
+    live.add_argument("--health-connect", type=_numbers, default=None, metavar="USERS",
+                      help="participants syncing through Health Connect, e.g. 'user5' or 'none' (default every fifth)")
+    live.add_argument("--no-nan-temperatures", action="store_true", help="no 'NaN' temperature derivations")
+    live.add_argument("--no-unnamed-points", action="store_true", help="every point carries its resource name")
+    live.add_argument("--no-deletions", action="store_true", help="nobody deletes a weight or an exercise")
     f = p.add_argument_group("faults")
     f.add_argument("--fault-user", default=None, help="user label the burst faults below apply to (default all)")
     f.add_argument("--rate-limit-burst", type=int, default=0, help="next N data requests get 429")
@@ -72,7 +85,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     config = SimConfig(users=args.users, days=args.days, seed=args.seed, end_date=args.end_date,
                        client_id=args.client_id, client_secret=args.client_secret,
-                       sleep_processing_seconds=args.sleep_processing_seconds, faults=faults_from(args))
+                       sleep_processing_seconds=args.sleep_processing_seconds, faults=faults_from(args),
+                       health_connect_users=args.health_connect, nan_temperatures=not args.no_nan_temperatures,
+                       unnamed_points=not args.no_unnamed_points, deletions=not args.no_deletions)
     server = SimulatorServer(Simulator(config), args.host, args.port)
     sys.stdout.write(f"simulator listening on {server.base_url}\n")
     sys.stdout.flush()

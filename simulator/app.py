@@ -4,11 +4,13 @@ Both transports wrap this: ``server.py`` (a ThreadingHTTPServer on loopback) and
 (a requests adapter, in process). Paths are Google's, so clients change only base URLs:
 ``/v4/...`` (health.googleapis.com), ``/o/oauth2/v2/auth`` (accounts.google.com), ``/token`` and
 ``/revoke`` (oauth2.googleapis.com). ``/_admin/...`` is the simulator's own control plane
-(``faults``, ``stats``, ``reset``, ``tokens``, ``cohort``). The ``fields`` system parameter trims any
-JSON answer (partial response); ``prettyPrint=true`` indents it.
+(``faults``, ``stats``, ``reset``, ``tokens``, ``cohort``). Every documented system parameter is accepted
+(``system_params.py``): ``fields`` / ``$fields`` / ``X-Goog-FieldMask`` trim any JSON answer (partial
+response), ``prettyPrint=true`` indents it, and ``$alt=json;enum-encoding=int`` (what Google's generated
+clients send) answers enums as numbers (``enums.py``).
 
 Order of checks for a data request, as Google's front end does it: route (else HTML 404), bearer
-token (401), user segment, injected faults (429 / 503), per-user quota (429), account state
+token (401), a grant holding any non-Health scope (403 ``DISALLOWED_OAUTH_SCOPES``), user segment, injected faults (429 / 503), per-user quota (429), account state
 (``ACCOUNT_NOT_LINKED``), query parameters, scope (403), then the method itself.
 """
 
@@ -31,6 +33,7 @@ from simulator.errors import (
     ApiError,
     Response,
     account_not_linked,
+    disallowed_scopes,
     error_response,
     html_404,
     invalid_argument,
@@ -39,6 +42,8 @@ from simulator.errors import (
     scope_insufficient,
     unavailable,
 )
+from simulator import system_params
+from simulator.enums import as_numbers, response_schema
 from simulator.fields import apply_mask, parse_mask
 from simulator.generators import BUILDERS, OTHER_POINT_TYPES, OTHER_ROLLUP_TYPES
 from simulator.oauth import OAuthServer, parse_form
@@ -46,8 +51,7 @@ from simulator.store import DataStore
 from simulator.webhooks import WebhookHub
 
 SCOPE = "https://www.googleapis.com/auth/googlehealth."
-SYSTEM_PARAMS = frozenset({"fields", "prettyPrint", "alt", "quotaUser", "access_token", "$.xgafv", "callback",
-                           "key", "oauth_token", "uploadType", "upload_protocol"})
+SYSTEM_PARAMS = system_params.SYSTEM_PARAMS
 METHOD_PARAMS = {"list": {"dataSourceFamily", "filter", "pageSize", "pageToken"},
                  "reconcile": {"dataSourceFamily", "filter", "pageSize", "pageToken"},
                  "exportExerciseTcx": {"partialData"}, "pairedDevices.list": {"pageSize", "pageToken"}}
@@ -93,10 +97,10 @@ class Simulator:
     def __init__(self, config: SimConfig | None = None, wall: Callable[[], float] = time.time) -> None:
         self.config = config or SimConfig()
         c = self.config
-        self.cohort = Cohort.build(c.users, c.days, c.seed, c.end_date)
+        self.cohort = Cohort.build(c.users, c.days, c.seed, c.end_date, c.syncs_through_health_connect)
         self.control = Control(wall, c.faults, seed=c.seed)
         self.started = self.control.now()
-        self.store = DataStore(c.seed, self.cohort, self.sleep_processed, BUILDERS)
+        self.store = DataStore(c.seed, self.cohort, self.sleep_processed, BUILDERS, c)
         self.oauth = OAuthServer(self.cohort, self.control, c.client_id, c.client_secret)
         self.webhooks = WebhookHub(self)  # subscribers, the handshake, signed notifications (webhooks.py)
 
@@ -117,6 +121,8 @@ class Simulator:
         path = unquote(parts.path)
         query = dict(parse_qsl(parts.query, keep_blank_values=True))
         hdrs = {k.lower(): v for k, v in (headers or {}).items()}
+        if method == "POST" and hdrs.get("x-http-method-override"):  # a system parameter, for proxies
+            method = hdrs["x-http-method-override"].upper()
         if (hooked := self.webhooks.handle(method, path, query, hdrs, body)) is not None:
             return hooked
         if path.startswith("/_admin/"):
@@ -131,14 +137,12 @@ class Simulator:
         found = route(method, path) if path.startswith("/v4/") else None
         if found is None:
             return html_404(path)
-        # Google pretty-prints by default; the simulator answers compactly unless asked (``prettyPrint=true``)
-        # because indenting forces json's pure-Python encoder, ten times slower on 10,000-point pages.
-        pretty = query.get("prettyPrint", "false").lower() == "true"
+        pretty = system_params.wants_pretty(query)
         stats_user, status = "-", 500
         try:
             access = self.oauth.authenticate(hdrs, query, "google.devicesandservices.health.v4." + RPC[found[1]])
             stats_user = access.user
-            response = self._api(found, access, query, body, pretty)
+            response = self._api(found, access, query, hdrs, body)
         except ApiError as err:
             response = error_response(err, pretty)
         status = response[0]
@@ -148,10 +152,12 @@ class Simulator:
             time.sleep(delay)  # this request's server thread only: other connections' requests overlap it
         return response
 
-    def _api(self, found: tuple[str, str, dict[str, str]], access: Any, query: dict[str, str], body: bytes,
-             pretty: bool) -> Response:
+    def _api(self, found: tuple[str, str, dict[str, str]], access: Any, query: dict[str, str],
+             headers: dict[str, str], body: bytes) -> Response:
         type_id, name, groups = found
         rpc = "google.devicesandservices.health.v4." + RPC[name]
+        if any(not scope.startswith(SCOPE) for scope in access.scopes):
+            raise disallowed_scopes(rpc)
         persona = self.cohort.persona(access.user)
         segment = groups["user"]
         if segment not in ("me", persona.health_user_id):
@@ -166,12 +172,13 @@ class Simulator:
             raise rate_limited(wait, per, limit)
         if persona.label in self.control.faults.account_not_linked:
             raise account_not_linked()
+        system = system_params.read(query, headers)
         allowed = METHOD_PARAMS.get(name, set()) | SYSTEM_PARAMS
         for key in query:
             if key not in allowed:
                 raise invalid_argument(f'Invalid JSON payload received. Unknown name "{key}": Cannot bind query '
                                        f"parameter. Field '{key}' could not be found in request message.")
-        alt = query.get("alt", "json")
+        alt = system.alt
         if alt not in ("json", "media", "proto") or (alt != "json" and name != "exportExerciseTcx"):
             raise invalid_argument(f"Unsupported alt={alt} for this method.")
         self._check_scope(name, type_id, access.scopes, rpc)
@@ -182,9 +189,11 @@ class Simulator:
             result = self._data(name, type_id, persona, groups, query, body, alt)
             if isinstance(result, tuple):
                 return result
-        if query.get("fields"):
-            result = apply_mask(result, parse_mask(query["fields"]))
-        response = json_response(200, result, pretty)
+        if system.fields:
+            result = apply_mask(result, parse_mask(system.fields))
+        if system.enums_as_numbers and (schema := response_schema(name)):
+            result = as_numbers(result, schema)
+        response = json_response(200, result, system.pretty)
         if self.control.take("truncate", persona.label) is not None:
             response = (200, response[1], response[2][: len(response[2]) // 2])
         return response
@@ -283,7 +292,8 @@ class Simulator:
             "days": [d.isoformat() for d in self.cohort.days],
             "users": [{"user": p.label, "healthUserId": p.health_user_id,
                        "timeZone": users.settings(self.cohort, p, "me")["timeZone"],
-                       "zones": [z for _, z in p.zones]} for p in self.cohort.personas],
+                       "zones": [z for _, z in p.zones], "healthConnect": p.health_connect}
+                      for p in self.cohort.personas],
         }
 
 

@@ -13,6 +13,10 @@ k%5   zone story (default window: 14 days ending 2026-11-05)
 0     America/Los_Angeles: PDT -07:00 until 2026-11-01 09:00Z, then PST -08:00
 ====  ===============================================================================
 
+Every fifth participant (by default; ``SimConfig.health_connect_users``) syncs through a Health Connect phone
+(Samsung): their points carry millisecond instants and neither UTC offsets nor civil times, and their
+sources name the platform HEALTH_CONNECT and an Android package, sometimes with an empty ``device``.
+
 A civil day is the set of instants whose wall-clock date is that day (DST days are 23 or 25 h, the
 traveller's are 15 and 33 h). Offsets only ever change inside a day, never across midnight, so civil
 dates never go backwards and every civil day is one contiguous physical range. The health user ids
@@ -24,6 +28,7 @@ from __future__ import annotations
 import hashlib
 import random
 from bisect import bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -72,6 +77,7 @@ class Persona:
     cyclist: bool
     imperial: bool
     home: tuple[float, float]
+    health_connect: bool = False
     _offsets: dict[int, int] = field(default_factory=dict, compare=False, repr=False)
     _starts: dict[date, int] = field(default_factory=dict, compare=False, repr=False)
 
@@ -157,7 +163,7 @@ def _zones(number: int, end: date) -> tuple[tuple[int, str], ...]:
     )
 
 
-def make_persona(number: int, seed: int, end: date) -> Persona:
+def make_persona(number: int, seed: int, end: date, health_connect: bool = False) -> Persona:
     rng = random.Random(f"{seed}:user{number}:persona")
     age = rng.randint(24, 62)
     weight_g = rng.randint(56000, 98000)
@@ -185,6 +191,7 @@ def make_persona(number: int, seed: int, end: date) -> Persona:
         cyclist=not runner or rng.random() < 0.3,
         imperial=_ZONE_CYCLE[number % 5].startswith("America/"),
         home=_HOMES[_ZONE_CYCLE[number % 5]],
+        health_connect=health_connect,
     )
 
 
@@ -196,8 +203,9 @@ class Cohort:
     days: tuple[date, ...]
 
     @classmethod
-    def build(cls, users: int, days: int, seed: int, end: date) -> Cohort:
-        personas = tuple(make_persona(k, seed, end) for k in range(1, users + 1))
+    def build(cls, users: int, days: int, seed: int, end: date,
+              health_connect: Callable[[int], bool] = lambda number: False) -> Cohort:
+        personas = tuple(make_persona(k, seed, end, health_connect(k)) for k in range(1, users + 1))
         window = tuple(end - timedelta(days=days - 1 - i) for i in range(days))
         return cls(personas, window)
 

@@ -90,9 +90,15 @@ def list_points(call: Call, reconciled: bool) -> dict[str, Any]:
     fingerprint = {"user": p.label, "type": dt.path_id, "method": method,
                    **{k: call.params.get(k, "") for k in ("filter", "dataSourceFamily", "pageSize")}}
 
+    if not call.params.get("pageToken"):  # a new fetch: deletions the participant made since apply now
+        call.store.quirks.fetch_started(p, dt.path_id)
+    served = call.store.quirks.served
+
     def items_of(offset: int, size: int) -> tuple[list[dict[str, Any]], bool]:
         chunks = q.select(call.store, p, dt, tf, reconciled, sources)
         page, more = q.page(chunks, offset, size)
+        for s, i in page:
+            served(p, dt.path_id, s, i)
         return [q.render(p, dt, s, i, reconciled) for s, i in page], more
 
     return _paged("dataPoints", items_of, SESSION_PAGE if session else DEFAULT_PAGE,
@@ -104,7 +110,7 @@ def _find(call: Call, point_id: str) -> tuple[Any, int] | None:
     for day in call.store.cohort.days:
         series = call.store.series(call.persona, call.path_id, day)
         for i in range(series.n):
-            if series.point_id(i) == point_id:
+            if series.point_id(i) == point_id and i not in series.hidden:
                 return series, i
     return None
 

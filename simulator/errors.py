@@ -74,6 +74,12 @@ def scope_insufficient(method: str) -> ApiError:
                     metadata={"service": SERVICE, "method": method})
 
 
+def disallowed_scopes(method: str) -> ApiError:
+    """A token whose grant holds a scope outside Google Health (live reports 2026-11; wording ours)."""
+    return ApiError(403, "PERMISSION_DENIED", "Request had disallowed OAuth scopes for this API.",
+                    "DISALLOWED_OAUTH_SCOPES", domain="googleapis.com", metadata={"service": SERVICE, "method": method})
+
+
 def rate_limited(retry_after_s: int, per: str = "user", limit: int = 300) -> ApiError:
     """A quota 429; ``per``: "user" or "project" (Google's limit names follow the Cloud quota convention)."""
     name, metric = (("Queries per minute per user", "QueriesPerMinutePerUser") if per != "project"

@@ -3,10 +3,11 @@
 Sleep (dated by the day it ends): main sleep with STAGES (contiguous AWAKE/LIGHT/DEEP/REM segments
 covering the whole interval, ``summary`` computed from them, ``stagesSummary`` per stage type),
 occasional CLASSIC naps (``nap: true``, ``stagesStatus: REJECTED_NAP``). The participant's most
-recent night is first served unprocessed (CLASSIC, one ASLEEP stage, no summary, ``processed``
-absent) and, once the store says staging is done, rewritten in place: same ``name``, STAGES,
-``processed: true``, later ``updateTime``. Session ``interval`` blocks carry no civil times (as seen
-on live payloads).
+recent night is first served as live accounts send a night still in progress: its interval, only
+``mainSleep`` in its metadata, no ``type``, no stages and no summary (team spec §12); once the store says
+staging is done, it is rewritten in place: same ``name``, STAGES, ``processed: true``, later
+``updateTime``. Session ``interval`` blocks carry no civil times (as seen on live payloads). The cohort's
+first nap comes without a resource name (``quirks.py``).
 
 Exercise (dated by its start): metrics are sums over the minute model during the session, so a
 run's steps equal the tracker's steps in those minutes. GPS sessions (runs, rides) carry
@@ -62,8 +63,7 @@ def sleep_body(dd: DayData, sp: SleepPlan, processed: bool) -> dict[str, Any]:
     create_time = rfc3339_micros(created, _micros(sp.point_id + "c"))
     body: dict[str, Any] = {"interval": span(dd.persona, sp.start, sp.end)}
     if not processed:
-        body.update({"type": "CLASSIC", "stages": [_stage(dd, sp.start, sp.end, "ASLEEP")],
-                     "metadata": {"mainSleep": True}, "createTime": create_time, "updateTime": create_time})
+        body.update({"metadata": {"mainSleep": True}, "createTime": create_time, "updateTime": create_time})
         return body
     body["type"] = "CLASSIC" if sp.nap else "STAGES"
     body["stages"] = [_stage(dd, st.start, st.end, st.kind) for st in sp.stages]
@@ -89,7 +89,7 @@ def build_sleep(dd: DayData) -> Series:
         return sleep_body(dd, sp, processed=not pending)
 
     s = Series(dd.persona, dd.day, "session", value)
-    s.ids = [sp.point_id for sp in sessions]
+    s.ids = ["" if dd.store.quirks.unnamed(dd.persona, "sleep", sp.point_id) else sp.point_id for sp in sessions]
     for k, sp in enumerate(sessions):
         s.add(sp.start, sp.end, DERIVED, k)
     return s.sort()
@@ -182,7 +182,7 @@ def exercise_body(dd: DayData, wo: Workout) -> dict[str, Any]:
         events.append((wo.end, "STOP"))
         body["exerciseEvents"] = [{"eventTime": span(dd.persona, t, t)["startTime"],
                                    **({"eventUtcOffset": duration(dd.persona.offset_at(t))}
-                                      if dd.persona.offset_at(t) else {}),
+                                      if dd.persona.offset_at(t) and not dd.persona.health_connect else {}),
                                    "exerciseEventType": kind} for t, kind in events]
     body["metricsSummary"] = _metrics(dd, wo, active_s)
     if wo.kind == "RUNNING" and wo.gps:

@@ -7,7 +7,10 @@
 - Daily types: one point per civil day, ``date`` only, derived from that day's night and persona;
   ``dataSource.recordingMethod`` is ``DERIVED``.
 - ``weight`` / ``body-fat``: an Aria scale some mornings (``formFactor: SCALE``), and now and then a
-  manual weight log (``recordingMethod: MANUAL``) on a day without a weigh-in.
+  manual weight log (``recordingMethod: MANUAL``) on a day without a weigh-in. Live ``list`` answers name
+  these samples too; the cohort's first manual log comes without a name (``quirks.py``).
+- ``daily-sleep-temperature-derivations``: the 30-day relative deviation needs history, so the window's
+  first two nights send it as the JSON string ``"NaN"``, as live accounts do (``SimConfig.nan_temperatures``).
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from datetime import timedelta
 from typing import Any
 
 from simulator.frame import zone_bounds
+from simulator.plan import point_id
+from simulator.quirks import manual_weight_id
 from simulator.series import DERIVED, MANUAL, SCALE, TRACKER, HeartSeries, Series
 from simulator.spec import Generator, RollupSpec
 from simulator.store import DayData
@@ -123,10 +128,13 @@ def build_daily_sleep_temperature_derivations(dd: DayData) -> Series:
         return _daily(dd, None)
     rng = dd.rng("temperature")
     baseline = 33.4 + (dd.persona.number % 4) * 0.15
+    deviation: float | str = round(rng.uniform(0.12, 0.35), 2)
+    if dd.store.nan_temperatures and dd.day < dd.store.cohort.days[0] + timedelta(days=2):
+        deviation = "NaN"  # no 30 days of history yet: live accounts send the JSON string
     return _daily(dd, {
         "nightlyTemperatureCelsius": round(baseline + rng.gauss(0, 0.25), 2),
         "baselineTemperatureCelsius": round(baseline, 2),
-        "relativeNightlyStddev30dCelsius": round(rng.uniform(0.12, 0.35), 2),
+        "relativeNightlyStddev30dCelsius": deviation,
     })
 
 
@@ -152,12 +160,17 @@ def _weight_grams(dd: DayData, what: str) -> float:
 def build_weight(dd: DayData) -> Series:
     plan = dd.plan
     entries: list[tuple[int, int, dict[str, Any]]] = []
+    ids: list[str] = []
     if plan.weigh_in is not None:
         entries.append((plan.weigh_in, SCALE, {"weightGrams": _weight_grams(dd, "scale-weight")}))
+        ids.append(point_id(dd.seed, dd.persona, dd.day, "weight-scale"))
     if plan.manual_weight is not None:
         entries.append((plan.manual_weight, MANUAL,
                         {"weightGrams": _weight_grams(dd, "manual-weight"), "notes": "evening weigh-in"}))
+        manual = manual_weight_id(dd.store, dd.persona, dd.day)
+        ids.append("" if dd.store.quirks.unnamed(dd.persona, "weight", manual) else manual)
     s = Series(dd.persona, dd.day, "sample", lambda src, ref: entries[ref][2])
+    s.ids = ids
     for k, (t, src, _) in enumerate(entries):
         s.add(t, t, src, k)
     return s.sort()
@@ -169,6 +182,7 @@ def build_body_fat(dd: DayData) -> Series:
     pct = round(dd.persona.body_fat_pct + rng.gauss(0, 0.4), 1)
     s = Series(dd.persona, dd.day, "sample", lambda src, ref: {"percentage": pct})
     if plan.weigh_in is not None:
+        s.ids = [point_id(dd.seed, dd.persona, dd.day, "body-fat")]
         s.add(plan.weigh_in, plan.weigh_in, SCALE, 0)
     return s
 

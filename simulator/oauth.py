@@ -8,6 +8,11 @@ space-separated; Testing-status grants add ``refresh_token_expires_in: 604799`` 
 failures are ``{"error": "invalid_grant" | "invalid_request" | ..., "error_description": ...}`` with
 HTTP 400 (``invalid_client`` is 401, as Google answers). The participant is chosen with
 ``login_hint=userK`` (default user1), standing in for the Google account that signs in.
+
+``include_granted_scopes=true`` merges every scope the participant granted this client before into the
+new grant, as Google's incremental authorisation does; together with the data API's rule that a token
+whose grant holds any non-Health scope is refused (403 ``DISALLOWED_OAUTH_SCOPES``, live reports
+2026-11, ``app.py``), that is how an old ``openid email`` consent breaks a pipeline's new grant.
 """
 
 from __future__ import annotations
@@ -100,6 +105,7 @@ class OAuthServer:
         self._codes: dict[str, Code] = {}
         self._refresh: dict[str, Grant] = {}
         self._access: dict[str, Access] = {}
+        self._granted_before: dict[str, set[str]] = {}  # user -> every scope granted to this client so far
 
     # -- consent ----------------------------------------------------------------------------------
     def authorize(self, query: dict[str, str]) -> Response:
@@ -134,6 +140,10 @@ class OAuthServer:
             return fail("access_denied", f"unknown participant {user!r}")
         code = "4/0Asim" + secrets.token_urlsafe(32)
         with self._lock:
+            earlier = self._granted_before.setdefault(user, set())
+            if query.get("include_granted_scopes") == "true":
+                scopes = (*scopes, *sorted(earlier - set(scopes)))
+            earlier.update(scopes)
             self._codes[code] = Code(user, redirect, scopes, challenge, query.get("access_type") == "offline",
                                      self.control.now() + CODE_TTL_S)
         return _redirect(redirect, {"state": state, "code": code, "scope": " ".join(scopes)})
@@ -229,7 +239,8 @@ class OAuthServer:
             ApiError: 401 UNAUTHENTICATED (missing, unknown, expired or revoked token).
         """
         auth = headers.get("authorization", "")
-        token = auth[7:].strip() if auth[:7].lower() == "bearer " else query.get("access_token", "")
+        token = (auth[7:].strip() if auth[:7].lower() == "bearer "
+                 else query.get("access_token") or query.get("oauth_token", ""))
         if not token:
             raise unauthenticated(method, missing=True)
         with self._lock:

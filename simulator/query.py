@@ -107,7 +107,9 @@ def select(store: DataStore, persona: Persona, dt: DataType, tf: TimeFilter | No
         series = store.series(persona, dt.path_id, day)
         idx = _indices(series, tf, persona)
         if not isinstance(series, HeartSeries):
-            idx = [i for i in idx if series.src(i) in sources and (not reconciled or series.keep(i))]
+            hidden = series.hidden  # deleted by the participant (quirks.py)
+            idx = [i for i in idx if series.src(i) in sources and (not reconciled or series.keep(i))
+                   and i not in hidden]
         elif not sources & WEARABLE_SOURCES:
             idx = []
         if idx:

@@ -37,11 +37,12 @@ BoundsOf = Callable[[int], tuple[int, int]]  # window number -> [start, end) ins
 
 
 def _records(series: Series, lo: int, hi: int, sources: frozenset[int], by_overlap: bool) -> Iterable[int]:
+    hidden = series.hidden  # deleted by the participant (quirks.py): gone from rollups too
     if by_overlap:
         return (i for i in range(series.n) if series.t0(i) < hi and series.t1(i) > lo
-                and series.src(i) in sources and series.keep(i))
+                and series.src(i) in sources and series.keep(i) and i not in hidden)
     a, b = series.first_at_or_after(lo), series.first_at_or_after(hi)
-    return (i for i in range(a, b) if series.src(i) in sources and series.keep(i))
+    return (i for i in range(a, b) if series.src(i) in sources and series.keep(i) and i not in hidden)
 
 
 def _slot(acc: Acc, key: int, spec: RollupSpec) -> list[Any]:

@@ -21,7 +21,7 @@ from typing import Any
 
 from simulator.cohort import Device, Persona
 from simulator.heart import HeartSeconds
-from simulator.timefmt import civil_dict, date_dict, duration, rfc3339
+from simulator.timefmt import civil_dict, date_dict, duration, rfc3339, rfc3339_millis
 
 TRACKER, PHONE, SCALE, MANUAL, DERIVED = 0, 1, 2, 3, 4
 WEARABLE_SOURCES = frozenset({TRACKER, DERIVED})
@@ -40,7 +40,9 @@ class Series:
         self.record_type = record_type  # interval | sample | daily | session
         self.value = value
         self._source = source
-        self.ids: list[str] = []  # data point ids of identifiable types, indexed by ref
+        self.ids: list[str] = []  # data point ids of named types, indexed by ref ("" renders without a name)
+        # Records the participant deleted (``deletions.py``): no longer served by any method.
+        self.hidden: set[int] = set()
         # The numbers a rollup sums for a record, straight from the model arrays (no JSON dicts).
         self.numbers: Callable[[int, int], tuple[int, ...]] | None = None
         self._t0 = array("q")
@@ -100,7 +102,7 @@ class Series:
         return self.numbers(self._src[i], self._ref[i])
 
     def point_id(self, i: int) -> str | None:
-        return self.ids[self._ref[i]] if self.ids else None
+        return (self.ids[self._ref[i]] or None) if self.ids else None
 
     def source(self, i: int) -> dict[str, Any]:
         if self._source is not None:
@@ -150,7 +152,10 @@ class HeartSeries(Series):
 
 
 def interval(persona: Persona, t0: int, t1: int, civil: bool = True) -> dict[str, Any]:
-    """ObservationTimeInterval / SessionTimeInterval; zero offsets omitted (proto3 JSON)."""
+    """ObservationTimeInterval / SessionTimeInterval; zero offsets omitted (proto3 JSON). Health Connect
+    data carries millisecond instants and neither offsets nor civil times (live reports, team spec §12)."""
+    if persona.health_connect:
+        return {"startTime": rfc3339_millis(t0), "endTime": rfc3339_millis(t1)}
     o0, o1 = persona.offset_at(t0), persona.offset_at(t1)
     out: dict[str, Any] = {"startTime": rfc3339(t0)}
     if o0:
@@ -165,6 +170,8 @@ def interval(persona: Persona, t0: int, t1: int, civil: bool = True) -> dict[str
 
 
 def sample_time(persona: Persona, t: int) -> dict[str, Any]:
+    if persona.health_connect:
+        return {"physicalTime": rfc3339_millis(t)}
     off = persona.offset_at(t)
     out: dict[str, Any] = {"physicalTime": rfc3339(t)}
     if off:
@@ -183,7 +190,28 @@ def source_dict(persona: Persona, src: int, recording: str | None = None) -> dic
 
     Cached and shared between points: rendered pages are serialised, never mutated.
     """
+    if persona.health_connect:
+        return _health_connect_source(src, recording)
     return _source(persona.tracker, src, recording)
+
+
+SAMSUNG_HEALTH = {"packageName": "com.sec.android.app.shealth"}
+
+
+@lru_cache(maxsize=64)
+def _health_connect_source(src: int, recording: str | None) -> dict[str, Any]:
+    """Sources as Health Connect reports them: the writing app's package, a device only when it was named."""
+    if src == SCALE:  # a third-party scale whose app writes to Health Connect without naming the device
+        return {"recordingMethod": "PASSIVELY_MEASURED", "platform": "HEALTH_CONNECT", "device": {},
+                "application": {"packageName": "com.withings.wiscale2"}}
+    if src == MANUAL:
+        return {"recordingMethod": "MANUAL", "platform": "HEALTH_CONNECT", "application": SAMSUNG_HEALTH}
+    if src == PHONE:
+        return {"recordingMethod": "UNKNOWN", "platform": "HEALTH_CONNECT", "application": SAMSUNG_HEALTH,
+                "device": {"displayName": "Galaxy S24", "manufacturer": "Samsung", "formFactor": "PHONE"}}
+    return {"recordingMethod": recording or ("DERIVED" if src == DERIVED else "PASSIVELY_MEASURED"),
+            "platform": "HEALTH_CONNECT", "application": SAMSUNG_HEALTH,
+            "device": {"displayName": "Galaxy Watch7", "manufacturer": "Samsung", "formFactor": "WATCH"}}
 
 
 @lru_cache(maxsize=256)

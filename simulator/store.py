@@ -14,13 +14,17 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from simulator.cohort import Cohort, Persona
 from simulator.frame import DayFrame, build_frame
 from simulator.heart import HeartSeconds
 from simulator.plan import DayPlan, LocalClock, SleepPlan, make_plan
+from simulator.quirks import Quirks
 from simulator.series import Series
+
+if TYPE_CHECKING:
+    from simulator.config import SimConfig
 
 
 @dataclass(frozen=True)
@@ -39,10 +43,13 @@ class DataStore:
     """The cohort's data, built on demand; ``builders`` make a participant-day series per type path id."""
 
     def __init__(self, seed: int, cohort: Cohort, sleep_processed: Callable[[], bool],
-                 builders: Mapping[str, Builder]) -> None:
+                 builders: Mapping[str, Builder], config: SimConfig | None = None) -> None:
         self.seed = seed
         self.cohort = cohort
         self.sleep_processed = sleep_processed
+        self.nan_temperatures = config.nan_temperatures if config else False
+        self.quirks = Quirks(self, unnamed=bool(config and config.unnamed_points),
+                             deletions=bool(config and config.deletions))
         self._builders = builders
         self._lock = threading.RLock()
         self._cache: dict[tuple[Any, ...], Any] = {}

@@ -45,6 +45,11 @@ def rfc3339(epoch: int) -> str:
     return f"{_day(days)[1]}{hours:02d}:{minutes:02d}:{seconds:02d}Z"
 
 
+def rfc3339_millis(epoch: int) -> str:
+    """An instant as Health Connect data arrives through the API: millisecond precision."""
+    return rfc3339(epoch)[:-1] + ".000Z"
+
+
 def rfc3339_micros(epoch: int, micros: int) -> str:
     """createTime/updateTime carry microseconds on the live API; keep that texture."""
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(epoch)) + f".{micros:06d}Z"

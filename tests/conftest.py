@@ -56,10 +56,14 @@ def sim() -> Simulator:
     """Five participants x 14 days ending 2026-11-05, sleep already processed; never mutate its faults.
 
     Its per-user quota is out of reach: every module shares it, and how many requests they make within a
-    minute grows with the catalogue (the quota itself is tested on a simulator of its own).
+    minute grows with the catalogue (the quota itself is tested on a simulator of its own). It is the tidy
+    model: every participant on a Fitbit tracker (offsets and civil times everywhere, so every zone story is
+    checked), every point named, nothing deleted (a deletion is state that would make tests depend on their
+    order). The live-API shapes have their own simulators (tests/contract/test_simulator_live_shapes.py).
     """
     return Simulator(SimConfig(users=5, days=14, seed=1, sleep_processing_seconds=0,
-                               faults={"quota_per_minute": 1_000_000}))
+                               faults={"quota_per_minute": 1_000_000}, health_connect_users=(),
+                               unnamed_points=False, deletions=False))
 
 
 @pytest.fixture

@@ -13,6 +13,9 @@ webhook participant index (healthUserId → participant, no token: what the noti
 the deployment has a webhook subscriber (``--webhooks-project-number``), creates the participant's
 subscription for the catalogue's webhook types (``tools/webhook_subscriptions.py``).
 
+The consent URL never sets ``include_granted_scopes``: the API refuses any token whose grant holds a scope
+outside Google Health (403 ``DISALLOWED_OAUTH_SCOPES``), and that flag would pull every scope this client was
+ever granted back in. A grant that still comes back with a foreign scope is refused before anything is stored.
 It warns when the grant is time-limited (``refresh_token_expires_in``: the OAuth app is in "Testing",
 refresh tokens die after 7 days) and when some requested scopes were not granted. It never prints a token.
 Facts behind it: Google OAuth for installed apps (loopback redirect, PKCE) and team spec §5, checked 2026-11-23.
@@ -35,7 +38,8 @@ import requests
 
 from fitbit.catalogue import required_scopes
 from fitbit.client import DEFAULT_BASE_URL, HealthClient
-from fitbit.errors import PipelineError
+from fitbit.catalogue.model import SCOPE_PREFIX
+from fitbit.errors import DisallowedScopes, PipelineError
 from fitbit.oauth import (
     OAuthClientConfig,
     TokenSource,
@@ -182,6 +186,14 @@ def run_authorise(
         code = server.wait(timeout_s)
     granted_at = now()
     grant = exchange_code(client_config, code, server.redirect_uri, verifier, session)
+    foreign = sorted(s for s in grant.scopes if not s.startswith(SCOPE_PREFIX))
+    if foreign:
+        raise DisallowedScopes(
+            f"the grant of participant {participant_id} holds scopes outside Google Health ({', '.join(foreign)}); "
+            "the API refuses its tokens (DISALLOWED_OAUTH_SCOPES), so it was not stored",
+            fix=f"remove this app at https://myaccount.google.com/permissions with the participant's Google account, "
+            f"then run `python scripts/authorise.py --participant {participant_id}` again (it asks for exactly "
+            "the catalogue's scopes and never sets include_granted_scopes)")
     tokens = TokenSource(client_config, grant.refresh_token, grant.scopes or scopes, session,
                          participant_id=participant_id)
     api = HealthClient(tokens, base_url=api_base_url, session=session)

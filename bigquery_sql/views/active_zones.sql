@@ -9,12 +9,14 @@
 -- Limitation: calories per zone are not loaded (the API's calories-in-heart-rate-zone rollup is not read),
 -- so this view has time per zone, not energy per zone. Weekly sums: active_zones_weekly.
 -- week_start is the Monday of the civil day's ISO week.
+-- Pruning: a filter on civil_date reaches the tables' partitions (start_day is the partition column, the civil
+-- day a zone interval starts on), except the after-midnight remainder of the previous day's intervals.
 -- BigQuery SQL; the embedded warehouse runs it on DuckDB through sqlglot (helper/views.py).
 CREATE OR REPLACE VIEW `${dataset}.active_zones`
 OPTIONS(description="Per participant and civil day: active-zone minute credits by zone (fat burn, cardio, peak; dailyRollUp) and minutes in each heart-rate zone (light, moderate, vigorous, peak). Limitation: calories per zone are not loaded, so there is no energy per zone.")
 AS
 WITH zone_spans AS (
-  SELECT participant_id, heart_rate_zone, DATE(civil_start_time) AS start_day,
+  SELECT participant_id, heart_rate_zone, civil_date AS start_day,
          TIMESTAMP_DIFF(end_time, start_time, SECOND) AS seconds,
          86400 - (EXTRACT(HOUR FROM civil_start_time) * 3600 + EXTRACT(MINUTE FROM civil_start_time) * 60
                   + EXTRACT(SECOND FROM civil_start_time)) AS seconds_to_midnight

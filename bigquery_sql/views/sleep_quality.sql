@@ -7,7 +7,8 @@
 -- when the night has no such stage (STAGES nights have light / deep / REM; CLASSIC nights and naps have
 -- asleep / restless). Latency is summary.minutesToFallAsleep. While Google is still processing a night
 -- (processed = FALSE, typically the most recent one) it has no summary: every derived number is NULL
--- until the pipeline's re-read replaces the row.
+-- until the pipeline's re-read replaces the row. A session the participant deleted (deleted_at set: a complete
+-- re-fetch no longer returned it) is left out; the table keeps it.
 -- BigQuery SQL; the embedded warehouse runs it on DuckDB through sqlglot (helper/views.py).
 CREATE OR REPLACE VIEW `${dataset}.sleep_quality`
 OPTIONS(description="One row per sleep session dated by wake-up day: time in bed, asleep, awake, minutes per stage, efficiency (asleep / in bed), latency, main sleep vs nap. Numbers are NULL while Google still processes the night (processed = FALSE).")
@@ -15,6 +16,7 @@ AS
 WITH sessions AS (
   SELECT *, DIV(TIMESTAMP_DIFF(end_time, start_time, SECOND), 60) AS in_bed
   FROM `${dataset}.sleep_sessions`
+  WHERE deleted_at IS NULL
 )
 SELECT
   participant_id,

@@ -13,6 +13,7 @@ from functools import cache
 
 from fitbit.catalogue.account import ACCOUNT_READS
 from fitbit.catalogue.columns import Column, ValueColumn
+from fitbit.catalogue.deletions import FETCH_KEYS_TABLE, FETCH_PAGES_TABLE, deletion_key
 from fitbit.catalogue.details import DETAILS
 from fitbit.catalogue.entries import DATA_TYPES
 from fitbit.catalogue.followups import FollowUp, LoadedPage, RereadPolicy
@@ -24,6 +25,8 @@ __all__ = [
     "ACCOUNT_READS",
     "DATA_TYPES",
     "DETAILS",
+    "FETCH_KEYS_TABLE",
+    "FETCH_PAGES_TABLE",
     "PROCESSING_LOG_TABLE",
     "AccountRead",
     "Column",
@@ -39,10 +42,12 @@ __all__ = [
     "ValueColumn",
     "all_tables",
     "by_path_id",
+    "deletion_key",
     "read_for",
     "required_scopes",
     "table_named",
     "table_spec",
+    "tracked_tables",
     "unit_kind",
     "unit_kinds",
 ]
@@ -110,7 +115,8 @@ def table_spec(path_id: str, method: str) -> TableSpec:
 
 @cache
 def all_tables() -> tuple[TableSpec, ...]:
-    tables = [kind.table for kind in unit_kinds().values()] + [PROCESSING_LOG_TABLE]
+    tables = [kind.table for kind in unit_kinds().values()]
+    tables += [FETCH_PAGES_TABLE, FETCH_KEYS_TABLE, PROCESSING_LOG_TABLE]
     names = [t.name for t in tables]
     duplicated = {n for n in names if names.count(n) > 1}
     if duplicated:
@@ -129,6 +135,12 @@ def table_named(name: str) -> TableSpec:
         return _tables_by_name()[name]
     except KeyError:
         raise KeyError(f"unknown warehouse table {name!r}") from None
+
+
+@cache
+def tracked_tables() -> tuple[TableSpec, ...]:
+    """The tables of reads that track deletions (their rows get ``deleted_at``; ``catalogue.deletions``)."""
+    return tuple(dt.table(read) for dt in DATA_TYPES for read in dt.reads if read.tracks_deletions)
 
 
 def required_scopes() -> tuple[str, ...]:

@@ -9,7 +9,7 @@ Read choices and why (request budget: at most 30 API requests per participant-da
 - Heart rate is read as 1-minute ``rollUp`` windows by default (one request per window of days);
   1-second samples through ``list`` are an opt-in read (about 9 pages per participant-day).
 - Weight, body fat, sleep and exercise use ``list`` so their provenance (scale, manual entry,
-  device) is kept.
+  device) is kept, and their re-fetched windows tell deletions (``Read.tracks_deletions``).
 Facts from discovery revision 20261030 and ../shared/docs/google-health-api.md, checked 2026-11-23.
 """
 
@@ -62,12 +62,15 @@ def _zone_bounds(zone: str) -> tuple[ValueColumn, ValueColumn]:
     )
 
 
-def _stage_minutes(stage: str) -> ValueColumn:
+SLEEP_STAGES = ("AWAKE", "LIGHT", "DEEP", "REM", "ASLEEP", "RESTLESS")
+
+
+def _stage_summary(stage: str, field: str, what: str) -> ValueColumn:
     return C(
-        f"stage_{stage.lower()}_minutes",
+        f"stage_{stage.lower()}_{field}",
         "INT64",
-        f"summary.stagesSummary[type={stage}].minutes",
-        f"Minutes in {stage} stage (NULL when the night has no such stage)",
+        f"summary.stagesSummary[type={stage}].{field}",
+        f"{what} {stage} stage (NULL when the night has no such stage or no summary yet)",
     )
 
 
@@ -282,6 +285,7 @@ DATA_TYPES: tuple[DataType, ...] = (
         "sleep", "session", SLEEP, identifiable=True, dated_by_end=True, webhook=True,
         description="Sleep sessions (main sleep and naps), dated by the day they end",
         follow_ups=(RereadUntil("processed", "Re-read a sleep still being processed (metadata.processed != true)"),),
+        # Summary minutes are true zeros only inside a summary: a night still in progress has none (NULL).
         reads=(
             Read("list", "sleep_sessions", (
                 C("sleep_type", "STRING", "type", "CLASSIC or STAGES"),
@@ -293,7 +297,7 @@ DATA_TYPES: tuple[DataType, ...] = (
                   zero_if_absent=True),
                 C("minutes_after_wake_up", "INT64", "summary.minutesAfterWakeUp", "Minutes in bed after waking",
                   zero_if_absent=True),
-                *(_stage_minutes(s) for s in ("LIGHT", "DEEP", "REM", "ASLEEP", "RESTLESS")),
+                *(_stage_summary(s, "minutes", "Minutes in the") for s in SLEEP_STAGES[1:]),
                 C("main_sleep", "BOOL", "metadata.mainSleep", "Main sleep of the day", zero_if_absent=True),
                 C("nap", "BOOL", "metadata.nap", "Nap", zero_if_absent=True),
                 C("processed", "BOOL", "metadata.processed", "False while staging still runs", zero_if_absent=True),
@@ -301,7 +305,14 @@ DATA_TYPES: tuple[DataType, ...] = (
                 C("stages_status", "STRING", "metadata.stagesStatus", "Why stages were or were not computed"),
                 C("stages", "JSON", "stages", "Stage segments as returned", conversion="json"),
                 C("update_time", "TIMESTAMP", "updateTime", "When Google last rewrote the record"),
-            ), SESSION_KEY, 14, SESSION_PAGE_SIZE, "Sleep sessions with summary and stages", with_source=True),
+                _stage_summary("AWAKE", "minutes", "Minutes in the"),
+                *(_stage_summary(s, "count", "Number of segments in the") for s in SLEEP_STAGES),
+                C("short_awakenings", "JSON", "shortAwakenings",
+                  "Short awakenings as returned (may overlap stages; not counted in the stage minutes)",
+                  conversion="json"),
+                C("create_time", "TIMESTAMP", "createTime", "When Google first wrote the record"),
+            ), SESSION_KEY, 14, SESSION_PAGE_SIZE, "Sleep sessions with summary and stages", with_source=True,
+                tracks_deletions=True),
         ),
     ),
     DataType(
@@ -330,26 +341,29 @@ DATA_TYPES: tuple[DataType, ...] = (
                 C("events", "JSON", "exerciseEvents", "Start/pause/resume/stop events", conversion="json"),
                 C("splits", "JSON", "splits", "Automatic splits", conversion="json"),
                 C("update_time", "TIMESTAMP", "updateTime", "When the record last changed"),
-            ), SESSION_KEY, 14, SESSION_PAGE_SIZE, "Exercise sessions", with_source=True),
+                C("create_time", "TIMESTAMP", "createTime", "When the record was first written"),
+            ), SESSION_KEY, 14, SESSION_PAGE_SIZE, "Exercise sessions", with_source=True, tracks_deletions=True),
         ),
     ),
     DataType(
-        "weight", "sample", HEALTH_METRICS, webhook=True,
+        "weight", "sample", HEALTH_METRICS, webhook=True, named=True,
         description="Weight measurements (scale or manual)",
         reads=(
             Read("list", "weight", (
                 C("weight_grams", "FLOAT64", "weightGrams", "Body weight, grams"),
                 C("notes", "STRING", "notes", "User notes"),
-            ), RAW_SAMPLE_KEY, 90, PAGE_SIZE_MAX, "Weight logs with their source", with_source=True),
+            ), RAW_SAMPLE_KEY, 90, PAGE_SIZE_MAX, "Weight logs with their source", with_source=True,
+                tracks_deletions=True),
         ),
     ),
     DataType(
-        "body-fat", "sample", HEALTH_METRICS,
+        "body-fat", "sample", HEALTH_METRICS, named=True,
         description="Body-fat measurements",
         reads=(
             Read("list", "body_fat", (
                 C("body_fat_pct", "FLOAT64", "percentage", "Body fat, percent"),
-            ), RAW_SAMPLE_KEY, 90, PAGE_SIZE_MAX, "Body-fat logs with their source", with_source=True),
+            ), RAW_SAMPLE_KEY, 90, PAGE_SIZE_MAX, "Body-fat logs with their source", with_source=True,
+                tracks_deletions=True),
         ),
     ),
 )

@@ -4,7 +4,8 @@ A follow-up is to a read what a dlt child resource is to its parent: it looks at
 (its condition) and yields the units to run next (what it builds). transform_load asks the page's unit
 kind for its follow-ups and publishes what they return; it knows none of them by name.
 
-- ``NEXT_PAGE``: every paged read; the page handed back a ``nextPageToken``.
+- ``NEXT_PAGE``: every paged read; the page handed back a ``nextPageToken``. The next unit names the fetch
+  it continues (``Unit.fetch_id``: the first page's raw object), so deletions can be read off whole fetches.
 - ``ExportDetail``: rows whose boolean ``when`` column is true get a detail unit each (the TCX export
   of an exercise recorded with GPS).
 - ``RereadUntil``: the civil days of rows whose boolean column is not yet true are read again after a
@@ -15,7 +16,7 @@ kind for its follow-ups and publishes what they return; it knows none of them by
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
@@ -26,11 +27,13 @@ __all__ = ["NEXT_PAGE", "ExportDetail", "FollowUp", "LoadedPage", "NextPage", "R
 
 @dataclass(frozen=True)
 class LoadedPage:
-    """What a follow-up may look at: the unit that fetched the page, its rows and its next-page token."""
+    """What a follow-up may look at: the unit that fetched the page, its rows, its next-page token and the
+    raw object it was stored as."""
 
     unit: Unit
     rows: Sequence[Mapping[str, Any]]
     next_page_token: str | None
+    raw_object: str = ""
 
 
 @dataclass(frozen=True)
@@ -82,7 +85,10 @@ class NextPage:
     row_columns: tuple[str, ...] = ()
 
     def units(self, page: LoadedPage, policy: RereadPolicy) -> list[Unit]:
-        return [page.unit.next_page(page.next_page_token)] if page.next_page_token else []
+        if not page.next_page_token:
+            return []
+        unit = page.unit.next_page(page.next_page_token)
+        return [replace(unit, fetch_id=unit.fetch_id or page.raw_object)]
 
 
 NEXT_PAGE = NextPage()
@@ -102,13 +108,14 @@ class ExportDetail:
 
     @property
     def row_columns(self) -> tuple[str, ...]:
-        return (self.when, "civil_date", "data_point_name")
+        return (self.when, "civil_date", "data_point_name", "name_derived")
 
     def units(self, page: LoadedPage, policy: RereadPolicy) -> list[Unit]:
+        """A point sent without a resource name (``name_derived``) cannot be exported: it has no id."""
         unit = page.unit
         return [Unit(unit.participant, self.target.name, self.target.method, _day(row), _day(row) + timedelta(days=1),
                      "follow-up", data_point=str(row["data_point_name"]).rsplit("/", 1)[-1], run_id=unit.run_id)
-                for row in page.rows if row.get(self.when)]
+                for row in page.rows if row.get(self.when) and not row.get("name_derived")]
 
 
 @dataclass(frozen=True)

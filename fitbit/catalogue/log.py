@@ -20,6 +20,8 @@ PROCESSING_LOG_TABLE = TableSpec(
         C("error_class", "STRING", "Error class name when status is failed"),
         C("fix", "STRING", "What a person should do about a failure"),
         C("row_counts", "JSON", "Rows produced per table"),
+        C("parse_counts", "JSON", "What the parser counted besides rows, by kind, never values: non_finite_nulled "
+          "(NaN/Infinity stored as NULL), offsets_derived (points without offsets, zone used), names_derived"),
         C("attempt", "INT64", "Delivery attempt of the unit"),
         C("parser_version", "STRING", "Parser version"),
         C("processed_at", "TIMESTAMP", "When the object was processed"),

@@ -21,7 +21,7 @@ from typing import Literal, get_args
 from fitbit import filters
 from fitbit.calls import KEBAB_CASE, PAGE_SIZE_MAX
 from fitbit.catalogue.columns import Column, ValueColumn
-from fitbit.catalogue.common import LINEAGE, common_columns
+from fitbit.catalogue.common import DELETED_AT, LINEAGE, common_columns
 from fitbit.catalogue.followups import FollowUp
 
 RecordType = Literal["interval", "sample", "daily", "session"]
@@ -94,6 +94,11 @@ class Read:
     ``window_size`` is only for rollUp (a Duration string such as "60s"). ``opt_in`` names the setting
     that switches a read on; without one the scheduled daily run always issues it. Opt-in reads (1-second
     heart rate) are parsed and tested like any other.
+
+    ``tracks_deletions``: the API has no tombstones (a deleted point simply stops appearing), so for this
+    read every page records the keys it returned, and when all pages of a window's fetch are in, rows of the
+    window the fetch no longer returned are marked ``deleted_at`` (``fitbit.parse.fetches``,
+    ``helper/tombstones.py``). Only for ``list`` reads of session and sample types, whose keys are few.
     """
 
     method: Method
@@ -106,6 +111,7 @@ class Read:
     window_size: str | None = None
     opt_in: OptIn | None = None
     with_source: bool = False
+    tracks_deletions: bool = False
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
@@ -122,6 +128,8 @@ class Read:
             raise ValueError(f"read {self.table}: window_size must be whole seconds like '60s'")
         if self.with_source and self.method != "list":
             raise ValueError(f"read {self.table}: only list returns dataSource provenance")
+        if self.tracks_deletions and self.method != "list":
+            raise ValueError(f"read {self.table}: deletions are detected on list reads only")
         if self.opt_in is not None and self.opt_in not in OPT_INS:
             raise ValueError(f"read {self.table}: unknown opt-in setting {self.opt_in!r}")
         names = [c.name for c in self.columns]
@@ -135,6 +143,8 @@ class DataType:
 
     ``rollup_max_days`` is the API's cap on a rollUp / dailyRollUp range for this type (14 or 90 days).
     ``follow_ups`` are the units a loaded page of any of its reads implies (see ``followups``).
+    ``identifiable`` types are keyed by their resource name; ``named`` ones carry it without being keyed by
+    it (live ``list`` answers name weight and body-fat samples too).
     """
 
     path_id: str
@@ -147,6 +157,7 @@ class DataType:
     summed_daily: bool = False
     has_data_point_schema: bool = True
     identifiable: bool = False
+    named: bool = False
     dated_by_end: bool = False
     rollup_max_days: int = ROLLUP_CAP_LONG_DAYS
     # Google pushes change notifications for this type (discovery 20261030, Subscription.dataTypes).
@@ -177,6 +188,8 @@ class DataType:
             raise ValueError(f"{self.path_id}: at least one read is required")
         for read in self.reads:
             self._check_read(read)
+        if self.identifiable:
+            object.__setattr__(self, "named", True)
         if self.summed_daily and not any(r.method == "dailyRollUp" for r in self.reads):
             raise ValueError(f"{self.path_id}: a summed type needs a dailyRollUp read for its daily total")
 
@@ -196,6 +209,14 @@ class DataType:
         missing = [k for k in read.key if k not in available]
         if missing:
             raise ValueError(f"{where}: key columns {missing} are not columns of the table")
+        if read.tracks_deletions:
+            if self.record_type not in ("session", "sample"):
+                raise ValueError(f"{where}: deletions are tracked for session and sample types only")
+            types = {c.name: c.type for c in (*self.leading_columns(read), *read.columns)}
+            rest = [types[k] for k in read.key if k != "participant_id"]
+            if read.key[0] != "participant_id" or sorted(rest) not in (["STRING"], ["STRING", "TIMESTAMP"]):
+                raise ValueError(f"{where}: a read that tracks deletions is keyed by participant_id, one STRING "
+                                 "and at most one TIMESTAMP column (the fetched keys table holds those)")
         for follow_up in self.follow_ups:
             lacking = [c for c in follow_up.row_columns if c not in available]
             if lacking:
@@ -232,9 +253,11 @@ class DataType:
     def leading_columns(self, read: Read) -> tuple[Column, ...]:
         """The columns every row of ``read`` carries before its value columns."""
         return common_columns(self.record_type, read.method, identifiable=self.identifiable,
-                              with_source=read.with_source)
+                              with_source=read.with_source, named=self.named)
 
     def table(self, read: Read) -> TableSpec:
-        """The warehouse table ``read`` lands in: leading columns, value columns, lineage."""
-        return TableSpec(read.table, read.description, (*self.leading_columns(read), *read.columns, *LINEAGE),
-                         read.key)
+        """The warehouse table ``read`` lands in: leading columns, value columns, lineage (and ``deleted_at``
+        when the read tracks deletions)."""
+        tail = (DELETED_AT,) if read.tracks_deletions else ()
+        return TableSpec(read.table, read.description,
+                         (*self.leading_columns(read), *read.columns, *LINEAGE, *tail), read.key)

@@ -59,7 +59,8 @@ def handle_object(obj: StoredObject, ctx: TransformContext) -> str:
     page_ctx = PageContext(
         participant=unit.participant, data_type=unit.data_type, method=unit.method, raw_object=obj.name,
         fetched_at=meta["fetched_at"], time_zone=meta.get("time_zone") or None,
-        civil_date=unit.start, data_point=unit.data_point,
+        civil_date=unit.start, data_point=unit.data_point, window_end=unit.end, page=unit.page,
+        fetch_id=unit.fetch_id or None,
     )
     try:
         parsed = parse_page(page_ctx, blob.body)
@@ -74,18 +75,21 @@ def handle_object(obj: StoredObject, ctx: TransformContext) -> str:
         for row in rows:
             row["loaded_at"] = loaded_at
         ctx.warehouse.stage(table_named(table), rows, obj.name)
-    followups = follow_ups(unit, parsed, ctx)
+    followups = follow_ups(unit, parsed, ctx, obj.name)
     if followups:
         ctx.queue.publish(followups)
     counts = {table: len(rows) for table, rows in parsed.rows.items()}
-    _log_outcome(ctx, obj.name, unit, "loaded" if any(counts.values()) else "empty", counts, None, None)
+    if set(parsed.counts) - {"offsets_derived"}:  # derived offsets are routine (Health Connect): the log row says so
+        log.warning("page parsed with values nulled or names derived", extra={"object": obj.name, **parsed.counts})
+    _log_outcome(ctx, obj.name, unit, "loaded" if any(counts.values()) else "empty", counts, None, None,
+                 parsed.counts)
     return "loaded"
 
 
-def follow_ups(unit: Unit, parsed: ParsedPage, ctx: TransformContext) -> list[Unit]:
+def follow_ups(unit: Unit, parsed: ParsedPage, ctx: TransformContext, raw_object: str = "") -> list[Unit]:
     """The units a page implies, as its unit kind's follow-ups declare them (next page, details, re-reads)."""
     kind = unit_kind(unit.data_type, unit.method)
-    page = LoadedPage(unit, parsed.rows.get(kind.table.name, []), parsed.next_page_token)
+    page = LoadedPage(unit, parsed.rows.get(kind.table.name, []), parsed.next_page_token, raw_object)
     policy = RereadPolicy(ctx.clock(), ctx.sleep_refetch_delay_s, ctx.max_sleep_refetches)
     return [follow for follow_up in kind.follow_ups for follow in follow_up.units(page, policy)]
 
@@ -101,13 +105,14 @@ def _record_error_object(obj: StoredObject, ctx: TransformContext) -> str:
 
 
 def _log_outcome(ctx: TransformContext, name: str, unit: Unit, status: str, counts: dict[str, int],
-                 error_class: str | None, fix: str | None) -> None:
+                 error_class: str | None, fix: str | None, parse_counts: dict[str, int] | None = None) -> None:
     now = ctx.clock()
     row = {
         "participant_id": unit.participant,
         "civil_date": (unit.start or now.date()).isoformat(),
         "raw_object": name, "data_type": unit.data_type, "method": unit.method, "status": status,
-        "error_class": error_class, "fix": fix, "row_counts": counts, "attempt": unit.attempt,
+        "error_class": error_class, "fix": fix, "row_counts": counts, "parse_counts": parse_counts or None,
+        "attempt": unit.attempt,
         "parser_version": PARSER_VERSION, "processed_at": utc_text(now),
     }
     ctx.warehouse.stage(PROCESSING_LOG_TABLE, [row], name)

@@ -2,7 +2,8 @@
 
 The page's unit kind (``fitbit.catalogue.unit_kind``) says how its page is read:
 
-- ``data-points``: the compiled read of a data type. Accessors are compiled once per (type, method)
+- ``data-points``: the compiled read of a data type (with, for reads that track deletions, the page's
+  fetch and keys: ``fetches``). Accessors are compiled once per (type, method)
   (``columns``) so an 86,400-sample day is parsed in one pass; rows on the happy path take the fast
   route (``fast``); any other row is redone by the straightforward ``reference`` path, so both give
   identical rows and errors (tests/unit/test_parse_fast_path.py);
@@ -15,12 +16,14 @@ Raises ``UnexpectedResponse`` for unreadable shapes.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Mapping
 
 from fitbit.catalogue import UnitKind, ValueColumn, unit_kind
 from fitbit.catalogue.kinds import PageFormat
-from fitbit.parse.columns import compile_column, source_key
+from fitbit.parse.columns import compile_column, read_value, source_key
 from fitbit.parse.fast import fast_rows
+from fitbit.parse.fetches import fetch_rows
 from fitbit.parse.page import (
     PARSER_VERSION,
     PageContext,
@@ -48,7 +51,10 @@ def _data_points(kind: UnitKind, ctx: PageContext, body: bytes | str) -> ParsedP
     data = load_json(body)
     plan = read_plan(ctx.data_type, ctx.method)
     found = items(data, plan.items_key)
-    return ParsedPage({plan.table: fast_rows(PageState(ctx, plan), found)}, found, next_token(data))
+    page = PageState(ctx, plan)
+    rows = fast_rows(page, found)
+    token = next_token(data)
+    return ParsedPage({plan.table: rows, **fetch_rows(ctx, plan, rows, token)}, found, token, dict(page.counts))
 
 
 def _account(kind: UnitKind, ctx: PageContext, body: bytes | str) -> ParsedPage:
@@ -59,12 +65,17 @@ def _account(kind: UnitKind, ctx: PageContext, body: bytes | str) -> ParsedPage:
     getters = [(c.name, compile_column(c)) for c in kind.table.columns if isinstance(c, ValueColumn)]
     lead = {"participant_id": ctx.participant, "civil_date": ctx.civil_date.isoformat()}
     stamped = lineage(ctx)
-    rows = [{**lead, **{name: get(item) for name, get in getters}, **stamped} for item in found]
-    return ParsedPage({kind.table.name: rows}, found, next_token(data))
+    counts: Counter[str] = Counter()
+    note = counts.update
+    rows = [{**lead, **{name: read_value(get, item, lambda kind: note((kind,))) for name, get in getters},
+             **stamped} for item in found]
+    return ParsedPage({kind.table.name: rows}, found, next_token(data), dict(counts))
 
 
 def _tcx(kind: UnitKind, ctx: PageContext, body: bytes | str) -> ParsedPage:
-    return ParsedPage({kind.table.name: parse_tcx(ctx, body)}, [], None)
+    counts: Counter[str] = Counter()
+    rows = parse_tcx(ctx, body, lambda kind: counts.update((kind,)))
+    return ParsedPage({kind.table.name: rows}, [], None, dict(counts))
 
 
 _PARSERS: Mapping[PageFormat, Callable[[UnitKind, PageContext, bytes | str], ParsedPage]] = {

@@ -6,12 +6,20 @@ strings, doubles as numbers; zero scalars and false booleans may be omitted. A c
 object is present; otherwise absence stays NULL. A path step may select one array element by a field
 value (``activeMinutesByActivityLevel[activityLevel=LIGHT]``); a present array without that element
 is that element's zero.
+
+Values a column cannot hold are poison, not errors: doubles arrive as the JSON strings ``"NaN"``,
+``"Infinity"`` and ``"-Infinity"`` on live accounts (``daily-sleep-temperature-derivations``, team spec
+§12), which float() accepts and no load job does (NDJSON has no NaN; DuckDB averages turn NaN). The
+converter raises ``PoisonValue``; ``read_value`` turns that into NULL and a count by kind, so one bad
+value never costs its row or its page. Per-value isolation of other poison (INT64 bounds, timestamp
+ranges, a ``rejected_points`` table) extends ``PoisonValue`` and ``finite``: keep the checks here.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 from typing import Any, Callable, Mapping
 
@@ -25,6 +33,41 @@ _NO_ELEMENT = object()  # the array exists but holds no element with the wanted 
 _SELECTOR = re.compile(r"^(\w+)\[(\w+)=(\w+)\]$")
 
 Getter = Callable[[Any], Any]
+Note = Callable[[str], None]  # counts something about a page by kind (never a value)
+
+NON_FINITE_NULLED = "non_finite_nulled"
+
+
+class PoisonValue(ValueError):
+    """A value its column cannot hold; the row keeps NULL in its place and the page counts ``kind``."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(kind)
+        self.kind = kind
+
+
+def finite(value: float) -> float:
+    """``value`` if it is a finite number; NaN and infinities (``"NaN"``, ``"Infinity"``, a bare ``NaN``) are poison.
+
+    Raises:
+        PoisonValue: the value is not finite.
+    """
+    if not math.isfinite(value):
+        raise PoisonValue(NON_FINITE_NULLED)
+    return value
+
+
+def finite_float(raw: Any) -> float:
+    return finite(float(raw))
+
+
+def read_value(get: Getter, value: Any, note: Note) -> Any:
+    """``get(value)``, or NULL (noted by kind) when the value is poison for its column."""
+    try:
+        return get(value)
+    except PoisonValue as poison:
+        note(poison.kind)
+        return None
 
 
 def _step(key: str) -> Getter:
@@ -47,12 +90,14 @@ def _step(key: str) -> Getter:
 def converter(column: ValueColumn) -> Getter:
     """Raw JSON value -> column value (raises TypeError / ValueError on a value of the wrong shape)."""
     if column.conversion == "duration_s":
-        return (lambda v: int(duration_seconds(v))) if column.type == "INT64" else duration_seconds
+        if column.type == "INT64":
+            return lambda v: int(finite(duration_seconds(v)))
+        return lambda v: finite(duration_seconds(v))
     if column.conversion == "json":
         return lambda v: v
     by_type: dict[str, Getter] = {
         "INT64": int,
-        "FLOAT64": float,
+        "FLOAT64": finite_float,
         "STRING": str,
         "BOOL": bool,
         "TIMESTAMP": lambda v: utc_text(parse_instant(v)),
@@ -88,6 +133,8 @@ def compile_column(column: ValueColumn) -> Getter:
             return default
         try:
             return convert(raw)
+        except PoisonValue:
+            raise
         except (TypeError, ValueError):
             raise UnexpectedResponse(f"field {column.path} has an unreadable value") from None
 
@@ -110,6 +157,7 @@ def source_columns(source: Mapping[str, Any] | None) -> Row:
         "source_platform": source.get("platform"),
         "source_recording_method": source.get("recordingMethod"),
         "source_device": device.get("displayName"),
+        "source_manufacturer": device.get("manufacturer"),
         "source_form_factor": device.get("formFactor"),
         "source_application": app.get("packageName") or app.get("googleWebClientId") or app.get("webClientId"),
     }

@@ -16,7 +16,7 @@ from typing import Any, Callable
 from fitbit.errors import UnexpectedResponse
 from fitbit.parse.columns import MISSING, source_columns
 from fitbit.parse.page import Row
-from fitbit.parse.reference import PageState, date_of, exact_instant, reference_row, rollup_time
+from fitbit.parse.reference import POINT, PageState, date_of, exact_instant, reference_row, rollup_time
 
 
 class _OffPath(Exception):
@@ -96,24 +96,25 @@ def fast_rows(page: PageState, items: list[Any]) -> list[Row]:
     json_key, plain, nested, other = dt.json_key, plan.plain, plan.nested, plan.other
     rollup = method in ("rollUp", "dailyRollUp")
     fill_time = _time_filler(page, _Clock())
-    named, sourced = dt.identifiable and not rollup, plan.read.with_source and not rollup
+    named, keyed = dt.named and not rollup, dt.identifiable and not rollup
+    sourced = plan.read.with_source and not rollup
     sources = _Sources().columns
     rows: list[Row] = []
     append = rows.append
     for item in items:
         try:
             value = item[json_key] if not rollup else item.get(json_key)
-            if type(value) is not dict:
-                if not rollup:
-                    raise _OffPath
-                value = {}
+            if type(value) is not dict:  # a rollup window without its value: the reference path says NULL
+                raise _OffPath
             row = new_row()
             fill_time(row, item, value)
             if named:
                 name = item.get("name") or item.get("dataPointName")
-                if not name:
-                    raise _OffPath
-                row["data_point_name"] = name
+                if keyed:
+                    if not name:
+                        raise _OffPath
+                    row["name_derived"] = False
+                row["data_point_name"] = name or None
             if sourced:
                 row.update(sources(item.get("dataSource")))
             for name, key, convert, default in plain:
@@ -140,10 +141,8 @@ def _time_filler(page: PageState, clock: _Clock) -> Callable[[Row, Any, Any], No
     instant, method, dt = clock.instant, page.ctx.method, page.plan.dt
 
     if method == "rollUp":
-        zone = page.zone
-
         def rollup(row: Row, item: Any, value: Any) -> None:
-            row.update(rollup_time(item, zone))  # type: ignore[arg-type]
+            row.update(rollup_time(item, page))
         return rollup
     if method == "dailyRollUp":
         def daily_rollup(row: Row, item: Any, value: Any) -> None:
@@ -153,22 +152,36 @@ def _time_filler(page: PageState, clock: _Clock) -> Callable[[Row, Any, Any], No
         def daily(row: Row, item: Any, value: Any) -> None:
             row["civil_date"] = date_of(value["date"]).isoformat()
         return daily
+    # Points that carry none of their own time fields take their offsets from the zone: the reference path.
     if dt.record_type == "sample":
         def sample(row: Row, item: Any, value: Any) -> None:
             at = value["sampleTime"]
+            offset = at.get("utcOffset")
+            if offset is None:
+                if at.get("civilTime") is None:
+                    raise _OffPath
+                offset = "0s"
             row["civil_date"], row["sample_time"], row["utc_offset_s"], row["civil_time"] = instant(
-                at["physicalTime"], at.get("utcOffset", "0s"))
+                at["physicalTime"], offset)
+            row["offset_source"] = POINT
         return sample
     by_end = dt.dated_by_end
 
     def interval(row: Row, item: Any, value: Any) -> None:
         span = value["interval"]
-        start_offset = span.get("startUtcOffset", "0s")
+        start_offset, end_offset = span.get("startUtcOffset"), span.get("endUtcOffset")
+        if start_offset is None or end_offset is None:
+            if (start_offset is None and end_offset is None and span.get("civilStartTime") is None
+                    and span.get("civilEndTime") is None):
+                raise _OffPath
+            start_offset = "0s" if start_offset is None else start_offset
+            end_offset = "0s" if end_offset is None else end_offset
         start_date, row["start_time"], row["start_utc_offset_s"], row["civil_start_time"] = instant(
             span["startTime"], start_offset)
         end_date, row["end_time"], row["end_utc_offset_s"], row["civil_end_time"] = instant(
-            span["endTime"], span.get("endUtcOffset", start_offset))
+            span["endTime"], end_offset)
         row["civil_date"] = end_date if by_end else start_date
+        row["offset_source"] = POINT
     return interval
 
 

@@ -2,20 +2,25 @@
 
 A raw object's metadata names the unit that fetched it; ``PageContext`` carries what the parsers need
 of it, including the civil day the unit was for (account pages and TCX tracks have no date of their own,
-and a pure parser must not ask the clock).
+and a pure parser must not ask the clock), the participant's IANA zone (points without offsets take
+theirs from it) and where the page sits in its window's fetch (deletion tracking, ``fitbit.parse.fetches``).
+
+``ParsedPage.counts`` says what a person should know about a page besides its rows, by kind and never
+by value: values nulled because a column cannot hold them (NaN), offsets derived from the zone, resource
+names derived for points sent without one. transform_load writes them to the processing log.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Mapping
 
 from fitbit.catalogue.common import PARSED_LINEAGE
 from fitbit.errors import UnexpectedResponse
 
-PARSER_VERSION = "2026.11.1"
+PARSER_VERSION = "2026.12.1"
 
 Row = dict[str, Any]
 
@@ -32,6 +37,9 @@ class PageContext:
     time_zone: str | None = None
     civil_date: date | None = None  # the unit's first day, for pages without their own dates
     data_point: str | None = None
+    window_end: date | None = None  # the unit's window end (exclusive)
+    page: int = 0  # the page's number within its window's fetch
+    fetch_id: str | None = None  # the fetch the page belongs to (None: this page starts one)
 
 
 @dataclass(frozen=True)
@@ -39,6 +47,7 @@ class ParsedPage:
     rows: dict[str, list[Row]]
     items: list[Mapping[str, Any]]
     next_page_token: str | None
+    counts: dict[str, int] = field(default_factory=dict)
 
 
 def lineage(ctx: PageContext) -> Row:

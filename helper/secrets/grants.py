@@ -10,17 +10,16 @@ The enrolled participants are exactly the stored grants. Nothing here knows whic
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from fitbit.errors import ReconsentNeeded
+from fitbit.ids import participant_id_problem
 from fitbit.oauth import OAuthClientConfig
 from helper.secrets.store import SecretStore
 
 PARTICIPANT_PREFIX = "participant-"
 OAUTH_CLIENT_SECRET = "oauth-client"
-_PARTICIPANT_ID = re.compile(r"^[A-Za-z0-9_-]{1,200}$")
 
 
 def check_participant_id(participant_id: str) -> str:
@@ -29,8 +28,9 @@ def check_participant_id(participant_id: str) -> str:
     Raises:
         ValueError: it is not.
     """
-    if not isinstance(participant_id, str) or not _PARTICIPANT_ID.match(participant_id):
-        raise ValueError(f"participant id {participant_id!r} must be 1-200 characters of [A-Za-z0-9_-]")
+    problem = participant_id_problem(participant_id)
+    if problem is not None:
+        raise ValueError(f"participant id {participant_id!r}: {problem}")
     return participant_id
 
 

@@ -8,6 +8,7 @@ payloads carry an optional CRC32C that we send and verify; ``versions/latest`` i
 
 from __future__ import annotations
 
+import hashlib
 import re
 from typing import Any
 
@@ -20,12 +21,29 @@ from helper.secrets.store import check_secret
 APP_LABEL = ("app", "fitbit-pipeline")
 
 
+_SECRET_ID = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
+_MAPPED = "--x"  # marks an id derived from a name Secret Manager cannot spell; valid names never hold it
+
+
 def secret_id(name: str) -> str:
-    """A Secret Manager secret id for ``name``: characters outside ``[A-Za-z0-9_-]`` become ``_``."""
-    cleaned = re.sub(r"[^A-Za-z0-9_-]", "_", name)[:255]
-    if not cleaned:
+    """The Secret Manager secret id for ``name``, one-to-one.
+
+    A name that is already a valid id (every name the pipeline makes: participant ids are checked to
+    ``[A-Za-z0-9_-]``) is its own id. Any other name gets a readable prefix plus a hash of the whole
+    name, so ``user.1`` and ``user_1`` can never share a secret (the old mapping sent both to ``user_1``).
+
+    Raises:
+        ValueError: the name is empty, or is a valid id that holds the reserved marker ``--x``.
+    """
+    if not isinstance(name, str) or not name:
         raise ValueError("a secret needs a non-empty name")
-    return cleaned
+    if _SECRET_ID.match(name):
+        if _MAPPED in name:
+            raise ValueError(f"secret names may not contain {_MAPPED!r} (reserved for mapped names)")
+        return name
+    digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+    readable = re.sub(r"[^A-Za-z0-9_-]", "_", name)[:200]
+    return f"{readable}{_MAPPED}{digest}"
 
 
 class SecretManagerStore:
@@ -91,8 +109,14 @@ class SecretManagerStore:
         self.client.add_secret_version(parent=self._secret(name), payload=payload)
 
     def names(self, prefix: str = "") -> list[str]:
-        """Secret ids labelled ``app=fitbit-pipeline`` that start with ``secret_id(prefix)``."""
-        wanted = secret_id(prefix) if prefix else ""
+        """Secret ids labelled ``app=fitbit-pipeline`` that start with ``prefix``.
+
+        Raises:
+            ValueError: ``prefix`` is not itself a valid secret id (a mapped name has no usable prefix).
+        """
+        if prefix and not _SECRET_ID.match(prefix):
+            raise ValueError(f"list prefix {prefix!r} must be characters of [A-Za-z0-9_-]")
+        wanted = prefix
         request = {"parent": f"projects/{self.project}", "filter": f"labels.{APP_LABEL[0]}={APP_LABEL[1]}"}
         ids = (secret.name.rsplit("/", 1)[-1] for secret in self.client.list_secrets(request=request))
         return sorted(i for i in ids if i.startswith(wanted))

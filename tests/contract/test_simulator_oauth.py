@@ -176,3 +176,35 @@ def test_scopes_are_enforced_per_data_type(local, scopes: list[str], path: str, 
     assert response.status_code == status, response.text
     if status == 403:
         assert response.json()["error"]["details"][0]["reason"] == "ACCESS_TOKEN_SCOPE_INSUFFICIENT"
+
+
+def _grant(sim: Simulator, session: requests.Session, scopes: list[str], **extra: str) -> dict[str, Any]:
+    verifier, challenge = _pkce()
+    code = _code(_consent(session, SIM_BASE_URL, challenge, scope=" ".join(scopes), **extra))["code"][0]
+    response = _exchange(session, SIM_BASE_URL, code, verifier)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_a_grant_holding_a_non_health_scope_is_refused_with_disallowed_oauth_scopes(local) -> None:
+    sim, session = local
+    token = _grant(sim, session, [*SCOPES, "openid", "https://www.googleapis.com/auth/userinfo.email"])
+    response = session.get(SIM_BASE_URL + "/v4/users/me/dataTypes/steps/dataPoints?pageSize=1",
+                           headers={"Authorization": f"Bearer {token['access_token']}"})
+    assert response.status_code == 403, response.text
+    error = response.json()["error"]
+    assert error["status"] == "PERMISSION_DENIED" and error["details"][0]["reason"] == "DISALLOWED_OAUTH_SCOPES"
+
+
+def test_include_granted_scopes_pulls_earlier_scopes_back_into_the_grant(local) -> None:
+    sim, session = local
+    _grant(sim, session, ["openid", "email"])  # the participant once signed in to something else of ours
+    merged = _grant(sim, session, SCOPES, include_granted_scopes="true")
+    assert set(merged["scope"].split()) == {*SCOPES, "openid", "email"}
+    refused = session.get(SIM_BASE_URL + "/v4/users/me/identity",
+                          headers={"Authorization": f"Bearer {merged['access_token']}"})
+    assert refused.json()["error"]["details"][0]["reason"] == "DISALLOWED_OAUTH_SCOPES"
+    clean = _grant(sim, session, SCOPES)  # what authorise asks for: exactly the requested scopes
+    assert set(clean["scope"].split()) == set(SCOPES)
+    ok = session.get(SIM_BASE_URL + "/v4/users/me/identity", headers={"Authorization": f"Bearer {clean['access_token']}"})
+    assert ok.status_code == 200, ok.text

@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import os
 import time
+import uuid
 from pathlib import Path
 from typing import Iterator
 
 import pytest
 
+from helper.warehouse import BigQueryWarehouse
 from tools.cloud_functions import FUNCTIONS
 from tools.emulators import EmulatorFailed, EmulatorMissing, Stack, install
 from tools.served_archive import ArchiveBuildFailed, ServedArchive, serve_archives
@@ -87,3 +89,17 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.write_sep("-", "served archives")
         for what, seconds in ARCHIVE_TIMINGS.items():
             terminalreporter.write_line(f"{what}: {seconds:.1f} s")
+
+
+@pytest.fixture(scope="module")
+def warehouse(emulator_stack):
+    """One dataset (its 32 tables cost seconds to create on the emulator) and a staging bucket for this module;
+    every test uses raw_object names of its own."""
+    suffix = uuid.uuid4().hex[:8]
+    emulator_stack.ensure_buckets([f"staging-{suffix}"])
+    with emulator_stack.client_env():
+        wh = BigQueryWarehouse(emulator_stack.project, f"ds_{suffix}", f"staging-{suffix}",
+                               endpoint=emulator_stack.env["BIGQUERY_EMULATOR_HOST"])
+        wh._clients()  # built while the emulator variables are set
+    wh.ensure_schema()
+    return wh

@@ -20,24 +20,9 @@ from fitbit.messages import FlushTrigger, RunTrigger, Unit, decode
 from helper.queue import PubSubQueue
 from tools.relay import to_cloudevent
 from helper.storage import GcsRawStore
-from helper.warehouse import BigQueryWarehouse
 
 pytestmark = pytest.mark.emulator
 RAW_BUCKET = "fitbit-raw"  # the bucket the emulated fake-gcs-server notifies about
-
-
-@pytest.fixture(scope="module")
-def warehouse(emulator_stack):
-    """One dataset (its 32 tables cost seconds to create on the emulator) and a staging bucket for this module;
-    every test uses raw_object names of its own."""
-    suffix = uuid.uuid4().hex[:8]
-    emulator_stack.ensure_buckets([f"staging-{suffix}"])
-    with emulator_stack.client_env():
-        wh = BigQueryWarehouse(emulator_stack.project, f"ds_{suffix}", f"staging-{suffix}",
-                               endpoint=emulator_stack.env["BIGQUERY_EMULATOR_HOST"])
-        wh._clients()  # built while the emulator variables are set
-    wh.ensure_schema()
-    return wh
 
 
 def _log_row(name: str, status: str = "loaded", processed_at: str = "2026-11-05T10:00:00Z") -> dict:

@@ -21,7 +21,7 @@ from requests.adapters import BaseAdapter, HTTPAdapter
 from urllib3 import HTTPResponse
 
 from fitbit.catalogue import required_scopes
-from fitbit.errors import AccountNotLinked
+from fitbit.errors import AccountNotLinked, DisallowedScopes, ReconsentNeeded
 from fitbit.oauth import SIMULATOR_CLIENT_SECRET, OAuthClientConfig
 from helper.secrets import LocalSecretStore, load_grant, load_oauth_client
 from tools.authorise import AuthoriseError, main, run_authorise
@@ -302,3 +302,18 @@ def test_a_pipeline_error_is_printed_with_its_fix(tmp_path: Any) -> None:
     code = main(argv, out=io.StringIO(), err=err, session=session,
                 browser=lambda url: (browser(session)(url), True)[1])
     assert code == 1 and "fix:" in err.getvalue() and "Google Health" in err.getvalue()
+
+
+def test_consent_never_sets_include_granted_scopes(store: LocalSecretStore) -> None:
+    fake = FakeGoogle()
+    authorise(fake, store, "user1")
+    assert "include_granted_scopes" not in fake.auth_queries[0]
+
+
+def test_a_grant_holding_a_non_health_scope_is_refused_before_storing(store: LocalSecretStore) -> None:
+    fake = FakeGoogle(granted=(*required_scopes(), "openid", "https://www.googleapis.com/auth/userinfo.email"))
+    with pytest.raises(DisallowedScopes) as raised:
+        authorise(fake, store, "user1")
+    assert "openid" in str(raised.value) and "authorise.py" in raised.value.fix
+    with pytest.raises(ReconsentNeeded):  # nothing was stored
+        load_grant(store, "user1")

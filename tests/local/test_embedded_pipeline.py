@@ -15,13 +15,15 @@ import pytest
 import requests
 
 from tools import demo
+from fitbit.calls import list_call
+from fitbit.catalogue import table_named
 from helper.compose import client_factory
 from fitbit.messages import RunTrigger
 from helper.cloudevents import PUBSUB_EVENT, pubsub_event_data
 from tools.local_runtime import LocalRuntime
 from helper.queue import Delivery, utc_now
 from tests.ground_truth import INTRADAY, SUMMED, assert_daily_totals_match, assert_intraday_sums_to_daily, daily_rollup_truth
-from tools.summary import summarise
+from tools.summary import point_tables, render, summarise
 
 pytestmark = pytest.mark.slow
 
@@ -57,6 +59,31 @@ def test_the_demo_run_ends_with_zero_errors(demo_run):
     assert summary.failures == [] and stats.dead_lettered == []
     assert summary.total_rows > 100_000
     assert set(summary.worn_hours) == set(PARTICIPANTS)
+
+
+def test_the_demo_summary_shows_nan_nulled_derived_offsets_and_rows_marked_deleted(demo_run):
+    """Issue #12's "done when": what `make demo` prints says what the parser did about live-API shapes."""
+    runtime, stats, _ = demo_run
+    wh = _warehouse(runtime)
+    summary = summarise(wh)
+    live = summary.live
+    assert live.nan_nulled >= len(PARTICIPANTS) * 2 and live.nan_pages >= 1
+    assert live.derived_offsets["user5"] > 1000  # the Health Connect phone: no offsets at all
+    # Anyone else's derived offsets are the zero offsets the API omits (proto3 JSON drops "0s"): London's
+    # sessions after the clocks went back. Derived from the zone, they are zero, as sent.
+    for table in point_tables():
+        column = "start_utc_offset_s" if "start_utc_offset_s" in table_named(table).column_names else "utc_offset_s"
+        assert wh.query(f"SELECT DISTINCT {column} FROM {table} WHERE participant_id != 'user5' "
+                        f"AND offset_source = 'account_time_zone'") in ([], [(0,)]), table
+    assert live.deleted == {"exercise_sessions": 1, "weight": 1}
+    assert live.names_derived >= 1
+    text = render(summary, deferred=stats.deferred, dead_lettered=stats.dead_lettered)
+    assert "failed objects: 0; dead-lettered events: 0" in text
+    assert f"NaN / Infinity values nulled: {live.nan_nulled} " in text
+    assert f"time zone: {sum(live.derived_offsets.values()):,} (" in text
+    assert f"user5 {live.derived_offsets['user5']:,}" in text
+    assert "rows marked deleted (a complete re-fetch no longer returned them; kept, left out of the views): 2 " \
+           "(exercise_sessions 1, weight 1)" in text
 
 
 @pytest.mark.parametrize("summed", SUMMED, ids=lambda s: f"{s.table}.{s.column}")
@@ -123,12 +150,17 @@ def test_replaying_every_message_and_storage_event_changes_no_row(demo_run):
     stats = runtime.run_until_empty()
     assert stats.redelivered == redelivered_before and stats.dead_lettered == []
     after = _snapshot(_warehouse(runtime))
-    log_before, log_after = before.pop("processing_log"), after.pop("processing_log")
+    # Only answers that changed since the first fetch make new raw objects: a night Google finished
+    # processing, and the weight and exercise a participant deleted (the replayed history run re-reads
+    # them). Those add processing-log and fetch rows; every data table, deleted_at included, is unchanged.
+    changed = {"sleep", "weight", "exercise"}
+    for bookkeeping in ("processing_log", "fetch_pages", "fetch_keys"):
+        kept, now = set(before.pop(bookkeeping)), set(after.pop(bookkeeping))
+        assert kept <= now, bookkeeping
+        added_objects = {row[-3] if bookkeeping != "processing_log" else row[2] for row in now - kept}
+        assert all(name.split("/")[2] in changed for name in added_objects), (bookkeeping, added_objects)
     assert {t: len(r) for t, r in after.items()} == {t: len(r) for t, r in before.items()}
     assert after == before
-    assert set(log_before) <= set(log_after)
-    added = set(log_after) - set(log_before)
-    assert all(row[3] == "sleep" and row[5] == "loaded" for row in added), added
 
 
 def test_a_sleep_revised_by_the_simulator_is_updated_in_place(demo_run):
@@ -239,3 +271,59 @@ def test_the_sleep_reread_chain_continues_through_unchanged_pages_until_the_nigh
     unprocessed, total = _warehouse(runtime).query(
         "SELECT COUNTIF(NOT processed), COUNT(*) FROM sleep_sessions")[0]
     assert total >= 1 and unprocessed == 0
+
+
+def test_records_deleted_at_the_source_stay_in_the_tables_and_leave_the_views(demo_run):
+    """The simulator deletes one weight and one exercise inside the daily run's re-fetch window after the
+    history run read them; the daily run's complete re-fetch lacks them, so they are marked, kept, hidden."""
+    runtime, _, _ = demo_run
+    wh = _warehouse(runtime)
+    clients = client_factory(runtime.adapters)
+    for table, data_type, member in (("weight", "weight", "sample_time.civil_time"),
+                                     ("exercise_sessions", "exercise", "interval.civil_start_time")):
+        ((participant, day, name),) = wh.query(
+            f"SELECT participant_id, civil_date, data_point_name FROM {table} WHERE deleted_at IS NOT NULL")
+        assert END - timedelta(days=2) <= day <= END
+        client, _ = clients(participant)
+        filter_ = f'{data_type}.{member} >= "{day}" AND {data_type}.{member} < "{day + timedelta(days=1)}"'
+        live = {p.get("name") for page in client.pages(list_call(data_type, filter=filter_, page_size=25))
+                for p in page.items}
+        assert name not in live, "the API no longer returns it"
+        kept = wh.query(f"SELECT COUNT(*) FROM {table} WHERE participant_id = '{participant}' "
+                        f"AND civil_date = DATE '{day}' AND deleted_at IS NULL")[0][0]
+        assert kept == len(live), "every other record of that day is still there"
+        column = "exercise_sessions" if data_type == "exercise" else "weight_kg"
+        shown = wh.query(f"SELECT {column} FROM daily_summary WHERE participant_id = '{participant}' "
+                         f"AND civil_date = DATE '{day}'")
+        if data_type == "exercise":
+            assert shown == [(kept,)]
+        else:
+            weights = [p["weight"]["weightGrams"] for page in client.pages(list_call("weight", filter=filter_,
+                       page_size=100)) for p in page.items]
+            assert shown == [(sum(weights) / len(weights) / 1000 if weights else None,)]
+
+
+def test_nan_temperatures_were_nulled_and_counted_and_averages_stay_finite(demo_run):
+    runtime, _, _ = demo_run
+    wh = _warehouse(runtime)
+    nulls = wh.query("SELECT COUNT(*) FROM daily_sleep_temperature WHERE relative_nightly_stddev_30d_c IS NULL "
+                     "AND civil_date <= DATE '" + (START + timedelta(days=1)).isoformat() + "'")[0][0]
+    assert nulls == len(PARTICIPANTS) * 2  # the window's first two nights, everyone
+    (average,) = wh.query("SELECT AVG(relative_nightly_stddev_30d_c) FROM daily_sleep_temperature")[0]
+    assert 0.1 < average < 0.4
+    counted = wh.query("SELECT SUM(CAST(JSON_VALUE(parse_counts, '$.non_finite_nulled') AS INT64)) "
+                       "FROM processing_log WHERE data_type = 'daily-sleep-temperature-derivations'")[0][0]
+    assert counted >= nulls
+
+
+def test_the_health_connect_participant_got_offsets_from_their_time_zone(demo_run):
+    runtime, _, _ = demo_run
+    wh = _warehouse(runtime)
+    sources = dict(wh.query("SELECT offset_source, COUNT(*) FROM steps_intraday WHERE participant_id = 'user5' "
+                            "GROUP BY 1"))
+    assert set(sources) == {"account_time_zone"} and sources["account_time_zone"] > 1000
+    offsets = wh.query("SELECT ARRAY_AGG(DISTINCT start_utc_offset_s ORDER BY start_utc_offset_s) FROM steps_intraday "
+                       "WHERE participant_id = 'user5'")[0][0]
+    assert offsets == [-28800, -25200]  # America/Los_Angeles: PDT, then PST after 2026-11-01
+    assert wh.query("SELECT COUNT(*) FROM steps_intraday WHERE participant_id != 'user5' "
+                    "AND offset_source != 'point'") == [(0,)]

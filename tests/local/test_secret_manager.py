@@ -138,12 +138,20 @@ def test_names_list_only_our_labelled_secrets_by_prefix_across_pages(secret_mana
     assert enrolled_participants(store) == ["a", "b", "c"]
 
 
-def test_secret_ids_are_sanitised_consistently(secret_manager: Any) -> None:
+def test_secret_ids_are_one_to_one_so_names_that_clean_alike_keep_their_own_secrets(secret_manager: Any) -> None:
     fake, store = secret_manager
-    store.put("participant-jane.doe@x", "v")
-    assert "projects/proj-1/secrets/participant-jane_doe_x" in fake.secrets
-    assert store.get("participant-jane.doe@x") == "v"
-    assert secret_id("a b/c") == "a_b_c"
+    store.put("user.1", "dotted")
+    store.put("user_1", "underscored")
+    assert store.get("user.1") == "dotted" and store.get("user_1") == "underscored"
+    assert "projects/proj-1/secrets/user_1" in fake.secrets  # a valid id is its own id
+    assert len(fake.secrets) == 2
+    mapped = secret_id("a b/c")
+    assert mapped.startswith("a_b_c--x") and mapped != secret_id("a_b/c") != secret_id("a b_c")
+    assert len(secret_id("é" * 400)) <= 255
+    with pytest.raises(ValueError):
+        secret_id("plain--xname")  # the marker is reserved: a valid name can never collide with a mapped one
+    with pytest.raises(ValueError):
+        store.names("participant.")
 
 
 def test_a_checksum_mismatch_is_a_transient_error(secret_manager: Any) -> None:

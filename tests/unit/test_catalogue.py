@@ -8,6 +8,8 @@ import pytest
 
 from fitbit.catalogue import (
     DATA_TYPES,
+    FETCH_KEYS_TABLE,
+    FETCH_PAGES_TABLE,
     PROCESSING_LOG_TABLE,
     all_tables,
     by_path_id,
@@ -107,7 +109,8 @@ def test_a_follow_up_must_read_columns_its_type_has():
 def test_every_unit_kind_lands_in_a_table_of_its_own():
     tables = [kind.table.name for kind in unit_kinds().values()]
     assert len(tables) == len(set(tables))
-    assert {kind.table for kind in unit_kinds().values()} | {PROCESSING_LOG_TABLE} == set(all_tables())
+    bookkeeping = {PROCESSING_LOG_TABLE, FETCH_PAGES_TABLE, FETCH_KEYS_TABLE}  # outcomes; deletion tracking
+    assert {kind.table for kind in unit_kinds().values()} | bookkeeping == set(all_tables())
 
 
 def test_sessions_cannot_page_past_25():

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from fitbit.errors import AccountNotLinked, BadRequest, ScopeMissing
+from fitbit.errors import AccountNotLinked, BadRequest, DisallowedScopes, ScopeMissing, TerminalError
 from fitbit.http_errors import error_for_response, is_json_content_type, parse_error_body, retry_after_seconds
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
@@ -70,3 +70,12 @@ def test_a_plain_403_is_treated_as_a_missing_permission() -> None:
 def test_a_bare_400_is_reported_as_a_malformed_request() -> None:
     error = error_for_response(400, {"Content-Type": "text/html"}, b"<html>Your client has issued</html>", what="x")
     assert isinstance(error, BadRequest) and "malformed" in str(error)
+
+
+def test_disallowed_oauth_scopes_is_terminal_and_says_to_reauthorise_with_the_catalogue_scopes() -> None:
+    body = (b'{"error": {"code": 403, "status": "PERMISSION_DENIED", "message": "disallowed scopes", "details": '
+            b'[{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "DISALLOWED_OAUTH_SCOPES"}]}}')
+    error = error_for_response(403, {"Content-Type": "application/json"}, body, what="steps list")
+    assert isinstance(error, DisallowedScopes) and isinstance(error, TerminalError)
+    assert "authorise.py" in error.fix and "include_granted_scopes" in error.fix
+    assert "DISALLOWED_OAUTH_SCOPES" in str(error) and "disallowed scopes" not in str(error)

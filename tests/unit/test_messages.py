@@ -89,3 +89,44 @@ def test_a_webhook_unit_round_trips_with_its_own_reason():
 
     unit = replace(UNIT, reason="webhook", run_id="webhook", page=0, page_token=None)
     assert decode(encode(unit)) == unit
+
+
+TCX = Unit("user1", "exercise-tcx", "exportExerciseTcx", date(2026, 11, 3), date(2026, 11, 4), "follow-up",
+           data_point="5761431717404160")
+
+
+def _tcx(**changes):
+    body = json.loads(encode(TCX))
+    body.update(changes)
+    return json.dumps(body).encode()
+
+
+@pytest.mark.parametrize("raw, reason", [
+    (_unit(participant="user\x001"), r"unit\.participant: a participant id"),
+    (_unit(participant="u" * 256), r"unit\.participant: a participant id"),
+    (_unit(participant="../user1"), r"unit\.participant: a participant id"),
+    (_unit(participant="user.1"), r"unit\.participant: a participant id"),
+    (_unit(run_id="../../etc"), r"run_id: a run id"),
+    (_unit(run_id="a/b"), r"run_id: a run id"),
+    (_unit(run_id="r" * 129), r"run_id: a run id"),
+    (_unit(data_point="5761431717404160"), "carry no data_point"),
+    (_tcx(data_point="../5761431717404160"), r"unit\.data_point: a data point id"),
+    (_tcx(data_point="users/me/dataTypes/sleep/dataPoints/1"), r"unit\.data_point: a data point id"),
+    (_tcx(data_point=5761431717404160), r"unit\.data_point: a data point id"),
+    (b'{"schema":"fitbit-pipeline","version":1,"kind":"flush","run_id":"../x"}', r"run_id: a run id"),
+    (b'{"schema":"fitbit-pipeline","version":1,"kind":"flush","run_id":"x","bucket":"b"}', "unknown message fields"),
+    (b'{"schema":"fitbit-pipeline","version":1,"kind":"run","participants":["ok","bad\\u0000"]}',
+     r"run\.participants: a participant id"),
+])
+def test_forged_ids_are_terminal_at_decode_and_never_echoed(raw, reason):
+    """Ids reach object names, secret names and API paths: a forged one stops here, recorded, not retried."""
+    with pytest.raises(MalformedMessage, match=reason) as info:
+        decode(raw)
+    assert isinstance(info.value, TerminalError)
+    assert "\x00" not in str(info.value) and "../" not in str(info.value)
+
+
+@pytest.mark.parametrize("run_id", ["", "history", "daily", "after-daily", "2026-11-30T21:00:00Z", "cli.2026-11-30"])
+def test_the_run_ids_every_producer_makes_are_accepted(run_id):
+    assert decode(encode(FlushTrigger(run_id))) == FlushTrigger(run_id)
+    assert decode(encode(TCX)) == TCX

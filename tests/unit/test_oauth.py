@@ -88,10 +88,17 @@ def test_the_consent_url_asks_for_offline_access_forced_consent_and_pkce() -> No
     assert query == {
         "client_id": CONFIG.client_id, "redirect_uri": "http://127.0.0.1:5555/", "response_type": "code",
         "scope": " ".join(SCOPES), "access_type": "offline", "prompt": "consent",
-        "include_granted_scopes": "true", "state": "state-1", "code_challenge": "challenge-1",
+        "state": "state-1", "code_challenge": "challenge-1",
         "code_challenge_method": "S256", "login_hint": "user1",
     }
     assert CONFIG.client_secret not in url
+
+
+def test_the_consent_url_never_asks_to_include_previously_granted_scopes() -> None:
+    # Google refuses any token whose grant holds a non-Health scope (403 DISALLOWED_OAUTH_SCOPES), and
+    # include_granted_scopes would pull every scope this client was ever granted back into the new grant.
+    url = authorization_url(CONFIG, "http://127.0.0.1:5555/", SCOPES, "state-1", "challenge-1", login_hint="user1")
+    assert "include_granted_scopes" not in url
 
 
 def test_the_consent_url_omits_login_hint_when_not_given() -> None:

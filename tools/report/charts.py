@@ -1,8 +1,9 @@
 """The five charts: daily lines, sleep stages per night, active-zone minutes per week, wear-time heatmap.
 
 Absence is not zero: a missing day breaks a line, a night Google is still processing is a dashed outline,
-and a day without data is an empty, outlined cell. Above ``MAX_LINES`` participants the line charts turn
-grey under the cohort median and the sleep and AZM charts show the cohort mean.
+and a day without data is an empty, outlined cell. Above ``MAX_LINES`` participants the line charts show the
+cohort median over its interquartile and 10th-90th percentile bands, and the sleep and AZM charts the cohort
+mean.
 """
 
 from __future__ import annotations
@@ -32,9 +33,12 @@ def line_chart(title: str, series: dict[str, dict[date, float]], days: list[date
                *, from_zero: bool = True, height: int = 300) -> str:
     """One line per participant over civil days; a missing day breaks the line (absence is not zero).
 
-    Above ``MAX_LINES`` participants the lines turn grey and the cohort median is drawn on top.
+    Above ``MAX_LINES`` participants the cohort's median and percentile bands replace the lines.
     """
-    values = [v for per in series.values() for v in per.values()]
+    many = len(series) > MAX_LINES
+    cuts = _cuts(series, days) if many else {}
+    values = [v for c in cuts.values() for v in (c[1], c[17])] if many else \
+        [v for per in series.values() for v in per.values()]
     if not values or not days:
         return svg.empty(title)
     low = 0.0 if from_zero else max(0.0, math.floor(min(values) / 5) * 5 - 5)
@@ -50,19 +54,39 @@ def line_chart(title: str, series: dict[str, dict[date, float]], days: list[date
         return TOP + plot_h - (v - low) / span * plot_h
 
     body = svg.axes(ticks, y_of, plot_h, unit) + svg.x_labels([svg.day_label(d) for d in days], x_of, height - BOTTOM + 20)
-    many = len(series) > MAX_LINES
+    if many:
+        return svg.document(title, height, body + _bands(cuts, len(series), days, x_of, y_of))
     legend = []
     for n, (participant, per_day) in enumerate(sorted(series.items())):
-        color = "#b8b8b8" if many else PALETTE[n % len(PALETTE)]
-        body += _polyline(per_day, days, x_of, y_of, color, participant, width=1.2 if many else 2.2)
-        if not many:
-            legend.append((participant, color))
-    if many:
-        median = {d: statistics.median(per[d] for per in series.values() if d in per)
-                  for d in days if any(d in per for per in series.values())}
-        body += _polyline(median, days, x_of, y_of, "#0072B2", "cohort median", width=3)
-        legend = [(f"cohort median ({len(series)})", "#0072B2"), ("one participant", "#b8b8b8")]
+        color = PALETTE[n % len(PALETTE)]
+        body += _polyline(per_day, days, x_of, y_of, color, participant, width=2.2)
+        legend.append((participant, color))
     return svg.document(title, height, body + svg.legend(legend))
+
+
+def _cuts(series: dict[str, dict[date, float]], days: list[date]) -> dict[date, list[float]]:
+    """Per day with data, 19 cut points: index k is the (k + 1) * 5th percentile of the participants' values."""
+    cuts = {}
+    for d in days:
+        values = sorted(per[d] for per in series.values() if d in per)
+        if values:
+            cuts[d] = statistics.quantiles(values, n=20, method="inclusive") if len(values) > 1 else values * 19
+    return cuts
+
+
+def _bands(cuts: dict[date, list[float]], participants: int, days: list[date], x_of: Position,
+           y_of: Scale) -> list[str]:
+    """The cohort per day: the median over its interquartile and 10th-90th percentile bands (the axis spans the
+    bands, not the extremes). A day nobody has data for breaks the median; the bands join the days with data."""
+    index = {d: i for i, d in enumerate(days)}
+    out = []
+    for lo, hi, color in ((1, 17, "#deebf7"), (4, 14, "#9ecae1")):
+        upper = " ".join(f"{x_of(index[d]):.1f},{y_of(c[hi]):.1f}" for d, c in cuts.items())
+        lower = " ".join(f"{x_of(index[d]):.1f},{y_of(c[lo]):.1f}" for d, c in reversed(cuts.items()))
+        out.append(f'<polygon points="{upper} {lower}" fill="{color}"/>')
+    out += _polyline({d: c[9] for d, c in cuts.items()}, days, x_of, y_of, "#0072B2", "cohort median", width=2.5)
+    return out + svg.legend([(f"median of {participants:,}", "#0072B2"), ("middle 50 %", "#9ecae1"),
+                             ("middle 80 %", "#deebf7")])
 
 
 def _polyline(per_day: dict[date, float], days: list[date], x_of: Position, y_of: Scale, color: str,
@@ -101,7 +125,7 @@ def sleep_chart(sleep: dict[str, dict[date, dict[str, float]]], days: list[date]
     if not sleep or not days:
         return svg.empty(title)
     if len(sleep) > MAX_LINES:
-        sleep = {f"mean of {len(sleep)}": _cohort_nights(sleep)}
+        sleep = {f"mean of {len(sleep):,}": _cohort_nights(sleep)}
     strip_h, gap = 120, 34
     height = TOP + len(sleep) * (strip_h + gap) + 24
     hours = max((sum(stages.values()) for per in sleep.values() for stages in per.values()), default=0) / 60
@@ -162,7 +186,7 @@ def azm_chart(weeks: dict[str, dict[date, tuple[float, float, float, int]]], hei
             rows = [per[w] for per in weeks.values() if w in per]
             fat_burn, cardio, peak = (sum(r[k] for r in rows) / len(rows) for k in range(3))
             means[w] = (fat_burn, cardio, peak, max(r[3] for r in rows))
-        weeks = {f"mean of {len(weeks)}": means}
+        weeks = {f"mean of {len(weeks):,}": means}
     plot_h = height - TOP - BOTTOM - 40
     top_value = max(sum(v[:3]) for per in weeks.values() for v in per.values()) or 1.0
     ticks = svg.ticks(top_value)
@@ -200,8 +224,12 @@ def azm_chart(weeks: dict[str, dict[date, tuple[float, float, float, int]]], hei
     return svg.document(title, height, body + svg.legend([(n, c) for _, n, c in ZONES]))
 
 
-def heatmap(wear: dict[str, dict[date, tuple[float, bool]]], days: list[date], threshold_h: float) -> str:
-    """Hours worn per participant and civil day; days below the valid-day threshold are outlined in red."""
+def heatmap(wear: dict[str, dict[date, tuple[float, bool]]], days: list[date], threshold_h: float,
+            order: list[str] | None = None) -> str:
+    """Hours worn per participant and civil day; days below the valid-day threshold are outlined in red.
+
+    Rows follow ``order`` (by id when ``None``).
+    """
     title = "Wear-time completeness"
     if not wear or not days:
         return svg.empty(title)
@@ -211,8 +239,8 @@ def heatmap(wear: dict[str, dict[date, tuple[float, bool]]], days: list[date], t
     labelled = cell_h >= 20 and cell_w >= 18
     height = TOP + len(wear) * cell_h + 40
     body: list[str] = []
-    for row, (participant, per_day) in enumerate(sorted(wear.items())):
-        y = TOP + row * cell_h
+    for row, participant in enumerate(order if order is not None else sorted(wear)):
+        y, per_day = TOP + row * cell_h, wear[participant]
         body.append(f'<text x="{left - 8}" y="{y + cell_h / 2 + 4:.1f}" class="tick" '
                     f'text-anchor="end">{escape(participant)}</text>')
         for i, day in enumerate(days):

@@ -1,25 +1,46 @@
-"""The report's data: what the five charts need, read from the analytics views through ``Warehouse.query``.
+"""The report's data: what the charts and the action list need, read through ``Warehouse.query``.
 
-Every number comes from the views (``helper/views.py``, ``bigquery_sql/views/``) in BigQuery SQL, so the same
-code reports on DuckDB and on BigQuery.
+Every health number comes from the views (``helper/views.py``, ``bigquery_sql/views/``) in BigQuery SQL, so the
+same code reports on DuckDB and on BigQuery. Failures come from ``processing_log`` (error class, fix and count;
+never a value). Grant records come from the secret store when one is given: only their dates are kept, never
+a token.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, timedelta
-from typing import Any
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from functools import cached_property
+from typing import Any, NamedTuple
 
 from fitbit.ports import Warehouse
+from helper.secrets import SecretStore, enrolled_participants, load_grant
 
 # Sleep stage -> its minutes column in sleep_quality; the charts draw the stages in this order.
 SLEEP_STAGES = {"deep": "deep_minutes", "light": "light_minutes", "rem": "rem_minutes", "awake": "minutes_awake",
                 "asleep": "asleep_stage_minutes", "restless": "restless_minutes"}
 
 
+class Failure(NamedTuple):
+    """Failed units of one participant and data type in ``processing_log``."""
+
+    data_type: str
+    error_class: str
+    fix: str
+    count: int
+    last_day: date | None
+
+
+class Grant(NamedTuple):
+    """The dates of a stored consent (``None`` everywhere: the record exists but cannot be read)."""
+
+    granted_at: datetime | None
+    expires_at: datetime | None
+
+
 @dataclass(frozen=True)
 class ReportData:
-    """What the charts need, keyed by participant then civil day (or ISO week start)."""
+    """What the report needs, keyed by participant then civil day (or ISO week start); read-only once built."""
 
     steps: dict[str, dict[date, float]]
     resting_hr: dict[str, dict[date, float]]
@@ -27,12 +48,15 @@ class ReportData:
     weeks: dict[str, dict[date, tuple[float, float, float, int]]]  # fat burn, cardio, peak, days with data
     wear: dict[str, dict[date, tuple[float, bool]]]  # hours worn, valid day
     threshold_h: float
+    last_sync: dict[str, datetime] = field(default_factory=dict)  # latest tracker sync per participant
+    failures: dict[str, list[Failure]] = field(default_factory=dict)
+    grants: dict[str, Grant] | None = None  # None: the grant records were not read
 
-    @property
+    @cached_property
     def participants(self) -> list[str]:
-        return sorted(set(self.wear) | set(self.steps) | set(self.sleep))
+        return sorted(set(self.wear) | set(self.steps) | set(self.sleep) | set(self.failures) | set(self.grants or {}))
 
-    @property
+    @cached_property
     def days(self) -> list[date]:
         known = {d for per in self.wear.values() for d in per} | {d for per in self.steps.values() for d in per} \
             | {d for per in self.sleep.values() for d in per}
@@ -46,8 +70,13 @@ def _num(value: Any) -> float | None:
     return None if value is None else float(value)
 
 
-def collect(warehouse: Warehouse) -> ReportData:
-    """Read the five charts' data from the views (BigQuery SQL; runs on either warehouse)."""
+def collect(warehouse: Warehouse, grants: dict[str, Grant] | None = None) -> ReportData:
+    """Read the charts' data from the views and the failures from ``processing_log`` (either warehouse).
+
+    Args:
+        warehouse: either warehouse adapter.
+        grants: the grant records (``read_grants``), or ``None`` when the secret store is not at hand.
+    """
     steps: dict[str, dict[date, float]] = {}
     resting: dict[str, dict[date, float]] = {}
     for participant, day, n_steps, bpm in warehouse.query(
@@ -71,9 +100,32 @@ def collect(warehouse: Warehouse) -> ReportData:
                                                    int(n_days))
     wear: dict[str, dict[date, tuple[float, bool]]] = {}
     threshold = 10.0
-    for participant, day, hours, valid, threshold_h in warehouse.query(
-            "SELECT participant_id, civil_date, wear_hours, valid_day, valid_day_min_wear_hours "
+    synced: dict[str, datetime] = {}
+    for participant, day, hours, valid, threshold_h, sync in warehouse.query(
+            "SELECT participant_id, civil_date, wear_hours, valid_day, valid_day_min_wear_hours, last_sync_time "
             "FROM data_completeness"):
         wear.setdefault(participant, {})[day] = (float(hours), bool(valid))
         threshold = float(threshold_h)
-    return ReportData(steps, resting, sleep, weeks, wear, threshold)
+        if sync is not None:
+            synced[participant] = sync
+    failures: dict[str, list[Failure]] = {}
+    for participant, data_type, error_class, fix, count, last_day in warehouse.query(
+            "SELECT participant_id, data_type, error_class, MAX(fix), COUNT(*), MAX(civil_date) "
+            "FROM processing_log WHERE status = 'failed' GROUP BY participant_id, data_type, error_class "
+            "ORDER BY participant_id, data_type, error_class"):
+        failures.setdefault(participant, []).append(
+            Failure(data_type or "?", error_class or "?", fix or "", int(count), last_day))
+    return ReportData(steps, resting, sleep, weeks, wear, threshold, synced, failures, grants)
+
+
+def read_grants(store: SecretStore) -> dict[str, Grant]:
+    """The dates of every stored grant; a record that cannot be read is kept as ``Grant(None, None)``."""
+    out = {}
+    for participant in enrolled_participants(store):
+        try:
+            grant = load_grant(store, participant)
+        except ValueError:
+            out[participant] = Grant(None, None)
+            continue
+        out[participant] = Grant(grant.granted_at, grant.refresh_token_expires_at)
+    return out

@@ -30,7 +30,7 @@ coverage AS (
   FROM (
     SELECT participant_id, civil_date FROM wear
     UNION ALL SELECT participant_id, civil_date FROM `${dataset}.steps_daily`
-    UNION ALL SELECT participant_id, civil_date FROM `${dataset}.sleep_sessions`
+    UNION ALL SELECT participant_id, civil_date FROM `${dataset}.sleep_sessions` WHERE deleted_at IS NULL
     UNION ALL SELECT participant_id, civil_date FROM `${dataset}.participant_settings`
   )
   GROUP BY participant_id
