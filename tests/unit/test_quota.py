@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 
@@ -101,19 +103,38 @@ class _RecordingQueue:
         self.published.extend(messages)
 
 
-def test_the_fan_out_publishes_spread_units_and_warns_about_an_unverified_app(caplog: pytest.LogCaptureFixture) -> None:
+class _Records(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def test_the_fan_out_publishes_spread_units_and_warns_about_an_unverified_app() -> None:
     from fitbit.jobs.extract import ExtractContext, fan_out
 
     queue = _RecordingQueue()
     names = [f"p{i:04d}" for i in range(101)]
     ctx = ExtractContext(store=None, queue=queue, clients=None, participants=lambda: names,  # type: ignore[arg-type]
                          clock=lambda: START)
-    with caplog.at_level("WARNING", logger="fitbit.extract"):
+    records, logger = _Records(), logging.getLogger("fitbit.extract")  # whatever configured logging before
+    logger.addHandler(records)
+    # Another module's logging.config call may have disabled or quietened existing loggers: undo for the test.
+    level, disabled = logger.level, logger.disabled
+    logger.setLevel(logging.WARNING)
+    logger.disabled = False
+    try:
         fan_out(RunTrigger(date(2026, 11, 5), 1, "daily"), ctx)
+    finally:
+        logger.removeHandler(records)
+        logger.setLevel(level)
+        logger.disabled = disabled
     units = [u for u in queue.published if isinstance(u, Unit)]
     assert len(units) == len(_units(101)) and min(u.not_before for u in units) == START
     assert max(quota.peak_per_minute(units, n) for n in names) <= QuotaLimits.for_app(verified=False).user_budget
-    assert any("OAuth app is unverified" in r.getMessage() for r in caplog.records)
+    assert any("OAuth app is unverified" in m for m in records.messages)
 
 
 def test_the_limiter_admits_a_users_budget_per_sliding_minute_then_says_how_long_to_wait() -> None:
