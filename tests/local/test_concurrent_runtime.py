@@ -1,7 +1,8 @@
 """The concurrent embedded runtime loads exactly what a sequential run loads, over real HTTP with latency.
 
-Two state dirs, one simulator (seeded, sleep processed at once so the two runs see the same answers,
-150 ms latency so deliveries really overlap): a sequential run (``workers=0``) and a concurrent one. The
+Two state dirs, each run against a fresh simulator of the same seed (a participant deletes a point once a
+client has read it, so a second run on the same simulator would see less), sleep processed at once so the
+runs see the same answers, 150 ms latency so deliveries really overlap: a sequential run (``workers=0``) and a concurrent one. The
 warehouses must be equal row for row, every table's key unique, and the concurrent run must have
 overlapped its requests (more than one in flight at the simulator).
 """
@@ -35,23 +36,21 @@ def _snapshot(warehouse: object) -> dict[str, list[tuple]]:
     return snap
 
 
-def _run(state: Path, base_url: str, workers: int) -> LocalRuntime:
+def _run(state: Path, workers: int) -> tuple[LocalRuntime, dict]:
     participants = [f"user{i}" for i in range(1, USERS + 1)]
-    demo.enrol(demo.fresh_state_dir(state), base_url, participants)
-    runtime = LocalRuntime(demo.demo_settings(state, base_url, SLEEP_REFETCH_DELAY_S="0"), workers=workers)
-    runtime.publish([RunTrigger(END, DAYS, "backfill", run_id="history")])
-    runtime.run_until_empty()
-    return runtime
-
-
-def test_a_concurrent_run_loads_the_same_rows_as_a_sequential_one_without_duplicates(tmp_path: Path) -> None:
     with running_simulator(users=USERS, days=DAYS + 1, seed=5, end_date=END, sleep_processing_seconds=0,
                            latency_ms=150, latency_jitter=0.5) as live:
         base_url = live.base_url + "/"
-        sequential = _run(tmp_path / "sequential", base_url, workers=0)
-        live.sim.control.reset()
-        concurrent = _run(tmp_path / "concurrent", base_url, workers=8)
-        stats = live.sim.control.stats()
+        demo.enrol(demo.fresh_state_dir(state), base_url, participants)
+        runtime = LocalRuntime(demo.demo_settings(state, base_url, SLEEP_REFETCH_DELAY_S="0"), workers=workers)
+        runtime.publish([RunTrigger(END, DAYS, "backfill", run_id="history")])
+        runtime.run_until_empty()
+        return runtime, live.sim.control.stats()
+
+
+def test_a_concurrent_run_loads_the_same_rows_as_a_sequential_one_without_duplicates(tmp_path: Path) -> None:
+    sequential, _ = _run(tmp_path / "sequential", workers=0)
+    concurrent, stats = _run(tmp_path / "concurrent", workers=8)
     seq_wh, con_wh = sequential.adapters.warehouse(), concurrent.adapters.warehouse()
     assert summarise(con_wh).failures == [] and concurrent.stats.dead_lettered == []
     assert summarise(con_wh).total_rows > 1_000
