@@ -8,11 +8,11 @@ The simulator runs as its own process (``python -m simulator --latency-ms 150``)
 Participants are enrolled with grants the simulator mints (``tools.demo.enrol_minted``: one admin request
 each, one secrets write): the consent flow is not what this measures (``tools/authorise.py`` is, with its
 own figures in the README). The pipeline then runs the daily job for the cohort's last day (one
-``RunTrigger`` of one day; sleep staging finishes at once) on ``LocalRuntime`` with ``workers`` extract
-threads, until the queue is empty and the warehouse flushed.
+``RunTrigger`` of one day; sleep staging finishes at once) on the durable ``LocalRuntime``, which delivers
+one event at a time (sequential: no extract concurrency), until the queue is empty and the warehouse flushed.
 
 Figures: ``wall_s`` of the run alone (enrolment apart, as ``enrol_s``); ``pipeline_cpu_s_per_participant_day``
-(this process's CPU during the run, all threads, over participants x days); ``peak_rss_mib`` (this process's
+(this process's CPU during the run, over participants x days); ``peak_rss_mib`` (this process's
 peak resident set during the run: VmHWM, reset before it); the simulator's own CPU and peak RSS beside them.
 """
 
@@ -34,8 +34,7 @@ END = demo.DEFAULT_END_DATE
 TARGETS = {"failed": ("==", 0), "wall_s": ("<=", 600), "peak_rss_mib": ("<", 1024), "quota_429s": ("==", 0)}
 
 
-def cohort_daily(participants: int = 1000, days: int = 1, latency_ms: float = 150.0,
-                 workers: int = 32) -> dict[str, Any]:
+def cohort_daily(participants: int = 1000, days: int = 1, latency_ms: float = 150.0) -> dict[str, Any]:
     extra = ("--sleep-processing-seconds", "0", "--latency-ms", str(latency_ms), "--latency-jitter", "0.5")
     with tempfile.TemporaryDirectory(prefix="bench-cohort-") as tmp, \
             demo.simulator_process(participants, days + 1, end_date=END, extra_args=extra) as sim:
@@ -45,7 +44,7 @@ def cohort_daily(participants: int = 1000, days: int = 1, latency_ms: float = 15
         demo.enrol_minted(state, sim.base_url, names)
         enrol_s = time.monotonic() - started
         settings = demo.demo_settings(state, sim.base_url, SLEEP_REFETCH_DELAY_S="0", OAUTH_APP_VERIFIED="true")
-        runtime = LocalRuntime(settings, workers=workers)
+        runtime = LocalRuntime(settings)  # takes the state-dir lock; closed below
         requests.post(sim.base_url + "_admin/reset", json={}, timeout=30).raise_for_status()
         sim_cpu_before = _cpu_s(sim.process.pid)
         _reset_peak_rss()
@@ -58,7 +57,7 @@ def cohort_daily(participants: int = 1000, days: int = 1, latency_ms: float = 15
         summary = summarise(runtime.adapters.warehouse())
         figures = {
             "name": "cohort_daily", "participants": participants, "days": days, "latency_ms": latency_ms,
-            "workers": workers, "wall_s": round(wall, 1),
+            "runtime": "sequential", "wall_s": round(wall, 1),
             "pipeline_cpu_s_per_participant_day": round(cpu / (participants * days), 4),
             "peak_rss_mib": round(peak_rss, 1),
             "failed": summary.failed_objects + len(stats.dead_lettered),
@@ -71,6 +70,7 @@ def cohort_daily(participants: int = 1000, days: int = 1, latency_ms: float = 15
             "simulator_peak_rss_mib": round(_status_mib(str(sim.process.pid), "VmHWM"), 1),
         }
         runtime.adapters.warehouse().close()
+        runtime.close()
     return figures
 
 

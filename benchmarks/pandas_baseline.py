@@ -72,14 +72,18 @@ def frame(ctx: PageContext, body: bytes) -> tuple[str, pd.DataFrame]:
         out["start_time"], out["end_time"] = _utc_text(start), _utc_text(end)
         out["start_utc_offset_s"], out["end_utc_offset_s"] = start_off, end_off
         out["civil_start_time"], out["civil_end_time"] = civil_start.dt.strftime(_CIVIL), civil_end.dt.strftime(_CIVIL)
+    if not rollup and dt.record_type != "daily":
+        out["offset_source"] = "point"  # the points' own offsets (this baseline derives none from the zone)
     if not rollup and dt.identifiable:
         out["data_point_name"] = df["name"]
+        out["name_derived"] = False
     if not rollup and read.with_source:
         sources = [item.get("dataSource") for item in items]
         out["source_key"] = [source_key(s) for s in sources]
         out["source_platform"] = _col(df, "dataSource.platform")
         out["source_recording_method"] = _col(df, "dataSource.recordingMethod")
         out["source_device"] = _col(df, "dataSource.device.displayName")
+        out["source_manufacturer"] = _col(df, "dataSource.device.manufacturer")
         out["source_form_factor"] = _col(df, "dataSource.device.formFactor")
         app = [(s or {}).get("application") or {} for s in sources]
         out["source_application"] = [a.get("packageName") or a.get("googleWebClientId") or a.get("webClientId")
@@ -144,8 +148,9 @@ def _value(df: pd.DataFrame, values: list[dict[str, Any]], jk: str, column: Colu
         return pd.to_numeric(raw).astype("Int64" if column.type == "INT64" else "Float64")
     if column.type == "INT64":
         return pd.to_numeric(raw).astype("Int64")
-    if column.type == "FLOAT64":
-        return pd.to_numeric(raw).astype("Float64")
+    if column.type == "FLOAT64":  # "NaN" / "Infinity" strings (live accounts): NULL, as our parser stores them
+        number = pd.to_numeric(raw.map(lambda v: float(v) if isinstance(v, str) else v)).astype("Float64")
+        return number.where(np.isfinite(number.fillna(0)), None)
     if column.type == "BOOL":
         return raw.astype("boolean")
     if column.type == "TIMESTAMP":

@@ -2,6 +2,9 @@
 
 - ``parse_only_s``: the floor, the fastest parse of the same bytes available to the project and nothing
   else (``json.loads``; TCX pages: ``ElementTree.fromstring``), each page's result dropped at once;
+- ``typed_decode_s``: the typed floor (#14): each data-points page decoded by msgspec into its read's
+  Structs (``fitbit.parse.typed``), no rows; pages of reads without Structs decoded untyped by msgspec
+  (TCX: ``ElementTree.fromstring``). ``ratio_vs_typed_decode`` = typed_decode_s / ours_s;
 - ``ours_s``: ``fitbit.parse.parse_page`` for each page, keeping every row (what transform_load does
   minus the load);
 - ``reference_s``: the straightforward row-at-a-time path (``fitbit.parse.reference_rows``), i.e. the
@@ -20,10 +23,16 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
 from benchmarks import memory
 from benchmarks.pages import RawPage, ours, save
 from benchmarks.timing import interleaved
+from fitbit.catalogue import DATA_TYPES
 from fitbit.parse import Row, load_json, parse_page, reference_rows
+from fitbit.parse.typed import typed_read
+
+TYPED_TYPES = frozenset(dt.path_id for dt in DATA_TYPES)  # account and TCX pages have no read of their own
 
 
 def reference(pages: list[RawPage]) -> dict[str, list[Row]]:
@@ -46,6 +55,17 @@ def parse_only(pages: list[RawPage]) -> None:
             ET.fromstring(page.body)
         else:
             json.loads(page.body)
+
+
+def typed_decode(pages: list[RawPage]) -> None:
+    for page in pages:
+        read = typed_read(page.ctx.data_type, page.ctx.method) if page.ctx.data_type in TYPED_TYPES else None
+        if read is not None:
+            msgspec.json.decode(page.body, type=read.page)
+        elif page.ctx.data_type == "exercise-tcx":
+            ET.fromstring(page.body)
+        else:
+            msgspec.json.decode(page.body)
 
 
 def pandas(pages: list[RawPage]) -> list[Any]:
@@ -85,8 +105,8 @@ def bench(name: str, pages: list[RawPage], *, rounds: int, pandas_rounds: int, w
     if with_pandas:
         figures["pandas_rows_equal"] = pandas_equivalent(pages, expected)
     del expected
-    contenders = {"parse_only_s": lambda: parse_only(pages), "ours_s": lambda: ours(pages),
-                  "reference_s": lambda: reference(pages)}
+    contenders = {"parse_only_s": lambda: parse_only(pages), "typed_decode_s": lambda: typed_decode(pages),
+                  "ours_s": lambda: ours(pages), "reference_s": lambda: reference(pages)}
     best = interleaved(contenders, rounds)
     if with_pandas:  # slower: fewer rounds, interleaved with ours again so both see the same load
         again = interleaved({"ours_s": lambda: ours(pages), "pandas_s": lambda: pandas(pages)}, pandas_rounds)
@@ -94,6 +114,7 @@ def bench(name: str, pages: list[RawPage], *, rounds: int, pandas_rounds: int, w
         best["pandas_s"] = again["pandas_s"]
     figures.update({k: round(v, 4) for k, v in best.items()})
     figures["ratio_vs_parse"] = round(best["parse_only_s"] / best["ours_s"], 3)
+    figures["ratio_vs_typed_decode"] = round(best["typed_decode_s"] / best["ours_s"], 3)
     figures["speedup_vs_reference"] = round(best["reference_s"] / best["ours_s"], 2)
     if with_pandas:
         figures["speedup_vs_pandas"] = round(best["pandas_s"] / best["ours_s"], 2)

@@ -689,3 +689,33 @@ CREATE TABLE IF NOT EXISTS `${dataset}.processing_log` (
 PARTITION BY civil_date
 CLUSTER BY participant_id
 OPTIONS(description='One row per raw object: outcome, row counts and error class. Never holds health values.');
+
+CREATE TABLE IF NOT EXISTS `${dataset}.day_outcomes` (
+  participant_id STRING NOT NULL OPTIONS(description='Study participant id (the enrolment id, not the Google account)'),
+  civil_date DATE NOT NULL OPTIONS(description='The participant\'s local calendar day the row belongs to (partition field)'),
+  data_type STRING NOT NULL OPTIONS(description='Catalogue data type'),
+  method STRING NOT NULL OPTIONS(description='Read method of the unit'),
+  raw_object STRING NOT NULL OPTIONS(description='The raw object (or the run\'s plan object) this row comes from'),
+  outcome STRING OPTIONS(description='planned, loaded, empty or failed'),
+  rows INT64 OPTIONS(description='Rows the object produced for this day (0 for planned, empty, failed)'),
+  error_class STRING OPTIONS(description='Error class name when outcome is failed'),
+  parser_version STRING OPTIONS(description='Version of the parser that counted the rows'),
+  processed_at TIMESTAMP OPTIONS(description='When the run planned the day or the object was processed')
+)
+PARTITION BY civil_date
+CLUSTER BY participant_id
+OPTIONS(description='Per participant, civil day and data type: what each run planned and what each raw object gave (the day_ledger view folds them into one state). Never holds health values.');
+
+CREATE TABLE IF NOT EXISTS `${dataset}.consent_log` (
+  participant_id STRING OPTIONS(description='Study participant id (the enrolment id, not the Google account)'),
+  civil_date DATE OPTIONS(description='UTC day of the change (partition field)'),
+  action STRING OPTIONS(description='withdraw (grant revoked, data purged) or stop-collection (grant revoked, data kept)'),
+  revocation STRING OPTIONS(description='revoked, already-invalid, no-grant or unreachable (revoke by hand)'),
+  operator STRING OPTIONS(description='Login name of whoever ran the command'),
+  counts JSON OPTIONS(description='What was removed: rows per table, raw objects, staged rows, secret'),
+  raw_object STRING NOT NULL OPTIONS(description='The audit event\'s id: consent/<participant>/<time>'),
+  processed_at TIMESTAMP OPTIONS(description='When the change was made')
+)
+PARTITION BY civil_date
+CLUSTER BY participant_id
+OPTIONS(description='Audit of consent changes (withdrawal, stopped collection): who, when, what was removed. No health values; kept when a participant\'s data is purged.');

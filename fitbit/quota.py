@@ -17,7 +17,6 @@ still defers a unit rather than failing it.
 from __future__ import annotations
 
 import math
-from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
@@ -208,35 +207,3 @@ def estimate(participants: int, days: int, *, verified: bool = True, options: pl
             + 2 * requests * prices.message_kib / 2**30 * prices.per_tib_messages)
     return PlanEstimate(participants, days, units, requests, minutes, cost, limits,
                         unverified_warning(participants, verified))
-
-
-
-class SlidingLimiter:
-    """Admits requests under the per-user and project budgets, each a sliding 60 s window (explicit time).
-
-    The runtime asks before it delivers a unit: units spread by ``spread`` are admitted as they come due;
-    the ones no plan knew of (next pages, re-reads, webhook units) and units delivered late in a burst
-    wait here instead of meeting a 429. Not thread-safe: one dispatcher owns it.
-    """
-
-    def __init__(self, limits: QuotaLimits = QuotaLimits()) -> None:
-        self._user_budget, self._project_budget = limits.user_budget, limits.project_budget
-        self._users: dict[str, deque[float]] = {}
-        self._project: deque[float] = deque()
-
-    def admit(self, participant: str, now: float) -> float:
-        """0.0 when admitted (and counted); else the seconds until the participant and project have room."""
-        window = self._users.setdefault(participant, deque())
-        for w in (window, self._project):
-            while w and w[0] <= now - 60.0:
-                w.popleft()
-        wait = 0.0
-        if len(window) >= self._user_budget:
-            wait = window[0] + 60.0 - now
-        if len(self._project) >= self._project_budget:
-            wait = max(wait, self._project[0] + 60.0 - now)
-        if wait > 0.0:
-            return wait
-        window.append(now)
-        self._project.append(now)
-        return 0.0

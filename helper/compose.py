@@ -3,7 +3,7 @@
 Entry points call ``extract_context()`` / ``transform_context()`` inside the handler, never at import,
 so importing a function does no I/O. On the embedded default the raw store, the queue and the
 warehouse are shared objects, so an object stored by extract becomes a storage event in the same
-in-process queue that carries the work messages, exactly as GCS + Eventarc would deliver it.
+durable queue (SQLite in the state dir) that carries the work messages, as GCS + Eventarc would deliver it.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from fitbit.oauth import TokenSource
 from fitbit.plan import PlanOptions
 from fitbit.ports import Queue, RawStore, Warehouse
 from helper import logs
-from helper.queue import InProcessQueue, PubSubQueue, utc_now
+from helper.queue import LocalQueue, PubSubQueue, utc_now
 from helper.secrets import (
     LocalSecretStore,
     SecretManagerStore,
@@ -74,7 +74,7 @@ def adapters(settings: Settings) -> Adapters:
 def _adapters(settings: Settings) -> Adapters:
     logs.configure()
     if settings.runtime == "local":
-        queue = InProcessQueue(topic=settings.units_topic)
+        queue = LocalQueue(settings.state_dir / "queue.sqlite", topic=settings.units_topic)
         store = LocalRawStore(settings.raw_dir, settings.raw_bucket, on_finalize=queue.object_finalized)
         return Adapters(
             settings, store, queue,

@@ -3,6 +3,12 @@
 Both create objects only if absent (GCS ``if_generation_match=0``; locally an atomic ``os.link``),
 so a replayed extract never overwrites an object with other content. The local store also plays the
 part of GCS's object-finalized notification: it calls ``on_finalize`` for every object it creates.
+
+Crash windows of the local store (a run killed with SIGKILL): the metadata is written before the object
+and both atomically, so an object never exists without its metadata; a temporary ``.tmp-*`` file a crash
+leaves behind is invisible to ``exists`` and ``list_objects``. An object created but whose notification
+was never enqueued (killed between the two) is found by the orphan sweep (``fitbit/jobs/sweep.py``) at
+the start of the next run.
 """
 
 from __future__ import annotations
@@ -12,12 +18,13 @@ import os
 import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 from fitbit.messages import StoredObject
-from fitbit.ports import Blob
+from fitbit.ports import Blob, ObjectInfo
 
 FinalizeHook = Callable[[StoredObject, int, datetime], None]
+TEMPORARY = ".tmp-"  # prefix of files being written (and of those a crash left behind)
 
 
 class LocalRawStore:
@@ -44,8 +51,8 @@ class LocalRawStore:
         meta_path = self._metadata_path(name)
         meta_path.parent.mkdir(parents=True, exist_ok=True)
         target.parent.mkdir(parents=True, exist_ok=True)
-        _write_atomic(meta_path, json.dumps({"contentType": content_type, **metadata}).encode())
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+        write_atomic(meta_path, json.dumps({"contentType": content_type, **metadata}).encode())
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=TEMPORARY)
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(body)
@@ -71,11 +78,23 @@ class LocalRawStore:
         base = self._object_path(directory) if directory else self.root / "objects"
         if not base.is_dir():
             return False
-        return any(p.name.startswith(stem) for p in base.iterdir())
+        return any(p.name.startswith(stem) and not p.name.startswith(TEMPORARY) for p in base.iterdir())
+
+    def list_objects(self, prefix: str) -> Iterator[ObjectInfo]:
+        objects = self.root / "objects"
+        directory = prefix.rpartition("/")[0]
+        base = self._object_path(directory) if directory else objects
+        if not base.is_dir():
+            return
+        for path in sorted(base.rglob("*")):
+            name = path.relative_to(objects).as_posix()
+            if path.is_file() and name.startswith(prefix) and not path.name.startswith(TEMPORARY):
+                stat = path.stat()
+                yield ObjectInfo(name, datetime.fromtimestamp(stat.st_mtime, timezone.utc), stat.st_size)
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+def write_atomic(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=TEMPORARY)
     with os.fdopen(fd, "wb") as handle:
         handle.write(data)
     os.replace(tmp, path)
@@ -115,6 +134,11 @@ class GcsRawStore:
 
     def exists(self, prefix: str) -> bool:
         return any(True for _ in self._bucket().list_blobs(prefix=prefix, max_results=1))
+
+    def list_objects(self, prefix: str) -> Iterator[ObjectInfo]:
+        """One ``objects.list`` call per 1,000 objects; ``fields`` keeps each page to names and times."""
+        for blob in self._bucket().list_blobs(prefix=prefix, fields="items(name,timeCreated,size),nextPageToken"):
+            yield ObjectInfo(blob.name, blob.time_created, int(blob.size or 0))
 
 
 def _storage_client(storage: Any, project: str | None) -> Any:

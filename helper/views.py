@@ -36,6 +36,7 @@ VIEWS = (
     "hr_1min",
     "hr_1h",
     "data_completeness",
+    "day_ledger",
 )
 DEFAULT_VALID_DAY_MIN_WEAR_HOURS = 10.0
 VERSION_LABEL = "view_sql_sha"

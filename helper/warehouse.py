@@ -6,35 +6,69 @@ participants). Instead transform_load stages rows as NDJSON files (a local direc
 staging bucket), and ``flush`` merges them: one load job into ``<table>__staging`` plus one MERGE into
 the table per flush. Hourly flushes use 24 modifications per table per day, whatever the cohort size.
 The MERGE is by natural key and keeps the newest fetch, so replays and re-fetches never duplicate rows.
+
+One bad batch never blocks the rest (issue #11): when the warehouse refuses a table's batches, the flush
+halves them until it finds the refused ones (a value the column cannot hold, a line that is not JSON),
+sets those aside in a quarantine area with their reason, and merges the others; a table that fails for
+another reason (disk, permissions) is reported as blocked and left staged, and the other tables still
+merge. ``processing_log`` is merged last, so the outcome rows a quarantine records land in the same flush.
+Crash safety (kill -9): a DuckDB MERGE commits or rolls back as one transaction, and staged files are
+deleted only after their commit, so an interrupted flush is redone by the next one (MERGE is idempotent).
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
+import logging
 import os
-import tempfile
 import uuid
+from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
-from fitbit.catalogue import TableSpec, all_tables, table_named
+from fitbit.catalogue import PROCESSING_LOG_TABLE, TableSpec, all_tables, table_named
+from fitbit.ports import FlushResult, Quarantined
 from helper import ddl, migrate, tombstones, views
+from helper.staging import describe, ndjson, reason_document, refusal_reason
+from helper.storage import write_atomic
+
+log = logging.getLogger("fitbit.warehouse")
+OnQuarantine = Callable[[Quarantined], None] | None
 
 
-def _ndjson(rows: Sequence[Mapping[str, Any]]) -> bytes:
-    return "".join(json.dumps(r, separators=(",", ":"), default=str) + "\n" for r in rows).encode()
+def _stamp() -> str:
+    return datetime.now(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def _count_nulled(table: TableSpec, nulled: int, batch_id: str) -> None:
+    if nulled:
+        log.warning("non-finite floats written as null", extra={"table": table.name, "values": nulled,
+                                                                 "batch": batch_id})
 
 
 class DuckDbWarehouse:
-    def __init__(self, path: Path, dataset: str, staging_dir: Path) -> None:
+    """DuckDB in one file; staged batches in ``staging_dir/<table>/``, refused ones in ``quarantine_dir``.
+
+    ``read_only`` is for readers (report, summary) while no run holds the state dir: it creates nothing.
+    """
+
+    def __init__(self, path: Path, dataset: str, staging_dir: Path, *, quarantine_dir: Path | None = None,
+                 read_only: bool = False) -> None:
         import duckdb
 
         self.path, self.dataset, self.staging_dir = Path(path), dataset, Path(staging_dir)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = duckdb.connect(str(self.path))
+        self.quarantine_dir = Path(quarantine_dir) if quarantine_dir else self.staging_dir.parent / "quarantine"
+        self.read_only = read_only
+        if not read_only:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = duckdb.connect(str(self.path), read_only=read_only)
         self._db.execute("SET TimeZone = 'UTC'")
-        self._schema_ready = False
+        self._schema_ready = read_only
+        self.nulled = 0  # non-finite floats written as null by stage()
+        # The warehouse refusing the data (these batches are quarantined) versus failing itself (blocked).
+        self._refusals = (duckdb.ConversionException, duckdb.InvalidInputException, duckdb.OutOfRangeException,
+                          duckdb.ConstraintException, duckdb.TypeMismatchException)
+        self._failures = (duckdb.Error, OSError, KeyError)
 
     def close(self) -> None:
         self._db.close()
@@ -54,26 +88,60 @@ class DuckDbWarehouse:
             return
         folder = self.staging_dir / table.name
         folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-")
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(_ndjson(rows))
-        os.replace(tmp, folder / f"{_safe(batch_id)}.ndjson")
+        body, nulled = ndjson(rows)
+        self.nulled += nulled
+        _count_nulled(table, nulled, batch_id)
+        write_atomic(folder / f"{_safe(batch_id)}.ndjson", body)
 
-    def flush(self) -> dict[str, int]:
+    def flush(self, on_quarantine: OnQuarantine = None) -> FlushResult:
         self.ensure_schema()
-        merged: dict[str, int] = {}
+        result = FlushResult()
         if not self.staging_dir.is_dir():
-            return merged
-        for folder in sorted(p for p in self.staging_dir.iterdir() if p.is_dir()):
-            files = sorted(folder.glob("*.ndjson"))
+            return result
+        log_folder = self.staging_dir / PROCESSING_LOG_TABLE.name
+        folders = sorted(p for p in self.staging_dir.iterdir() if p.is_dir() and p != log_folder)
+        for folder in [*folders, log_folder]:  # globbed in turn: a quarantine adds processing_log rows
+            files = sorted(folder.glob("*.ndjson")) if folder.is_dir() else []
             if not files:
                 continue
-            table = table_named(folder.name)
-            merged[table.name] = self._merge_files(table, files)
-            for f in files:
-                f.unlink()
-        self._mark_deletions(merged)
-        return merged
+            try:
+                table = table_named(folder.name)
+                merged, refused = self._merge_isolated(table, files)
+            except self._failures as exc:
+                result.blocked[folder.name] = type(exc).__name__
+                log.error("table not flushed; its batches stay staged", extra={"table": folder.name,
+                                                                               "error_class": type(exc).__name__})
+                continue
+            result[table.name] = merged
+            for path, reason in refused:
+                result.quarantined.append(self._set_aside(table, path, reason, on_quarantine))
+            for path in files:
+                path.unlink(missing_ok=True)  # merged (the refused ones were moved away)
+        self._mark_deletions(result)
+        return result
+
+    def _merge_isolated(self, table: TableSpec, files: list[Path]) -> tuple[int, list[tuple[Path, str]]]:
+        """Merge the files; when refused, halve until the refused files are found, merging the rest."""
+        try:
+            return self._merge_files(table, files), []
+        except self._refusals as exc:
+            if len(files) == 1:
+                return 0, [(files[0], refusal_reason(exc))]
+        half = len(files) // 2
+        merged_a, refused_a = self._merge_isolated(table, files[:half])
+        merged_b, refused_b = self._merge_isolated(table, files[half:])
+        return merged_a + merged_b, refused_a + refused_b
+
+    def _set_aside(self, table: TableSpec, path: Path, reason: str, on_quarantine: OnQuarantine) -> Quarantined:
+        target = self.quarantine_dir / table.name / path.name
+        q = describe(table.name, path.read_bytes(), path.stem, reason, str(target))
+        if on_quarantine is not None:
+            on_quarantine(q)  # first: if we crash now, the next flush refuses and records it again
+        target.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(target.with_name(path.stem + ".reason.json"), reason_document(q, _stamp()))
+        os.replace(path, target)
+        log.error("staged batch quarantined", extra={"table": table.name, "rows": q.rows, "reason": reason})
+        return q
 
     # -- issue #12: schema migration and deletions (helper/migrate.py, helper/tombstones.py) --------------
     def _add_missing_columns(self) -> None:
@@ -124,6 +192,7 @@ class BigQueryWarehouse:
         self.project, self.dataset, self.staging_bucket = project, dataset, staging_bucket
         self._endpoint = endpoint
         self._bq, self._gcs = bigquery_client, storage_client
+        self.nulled = 0  # non-finite floats written as null by stage()
 
     def _clients(self) -> tuple[Any, Any]:
         if self._bq is None:
@@ -169,48 +238,106 @@ class BigQueryWarehouse:
         if not rows:
             return
         _, gcs = self._clients()
+        body, nulled = ndjson(rows)
+        self.nulled += nulled
+        _count_nulled(table, nulled, batch_id)
         blob = gcs.bucket(self.staging_bucket).blob(f"{table.name}/{_safe(batch_id)}.ndjson")
-        blob.upload_from_string(_ndjson(rows), content_type="application/x-ndjson")
+        blob.upload_from_string(body, content_type="application/x-ndjson")
 
-    def flush(self) -> dict[str, int]:
+    def flush(self, on_quarantine: OnQuarantine = None) -> FlushResult:
         """Load each table's staged files into a staging table of this flush's own, MERGE, then clean up.
 
         The staging table is ``<table>__staging_<flush id>``, not one shared name: a flush event can be
         delivered twice at once (at-least-once, or a redelivery after the ack deadline), and two flushes
         truncating one shared staging table can MERGE each other's subset and then delete files that
-        were never merged. Deleting a file another flush already deleted is not an error.
+        were never merged. Deleting a file another flush already deleted is not an error; a file staged
+        again meanwhile (a new generation) is kept for the next flush.
+
+        Per-batch isolation: a load job is all or nothing, so when one is refused the batches are halved
+        into smaller load jobs (appending to the same staging table) until the refused ones are found;
+        those move to ``quarantine/<table>/`` in the staging bucket, the rest are merged. A table that
+        fails otherwise is reported in ``blocked`` and the flush goes on with the next table.
         """
-        from google.api_core.exceptions import NotFound
-        from google.cloud import bigquery
+        from google.api_core.exceptions import GoogleAPIError
 
         bq, gcs = self._clients()
-        merged: dict[str, int] = {}
+        result = FlushResult()
         flush_id = uuid.uuid4().hex[:12]
-        for table in all_tables():
-            blobs = list(gcs.bucket(self.staging_bucket).list_blobs(prefix=f"{table.name}/"))
+        bucket = gcs.bucket(self.staging_bucket)
+        for table in all_tables():  # processing_log is last: it receives the quarantine outcomes
+            blobs = list(bucket.list_blobs(prefix=f"{table.name}/"))
             if not blobs:
                 continue
-            staging_name = f"{table.name}{ddl.STAGING_SUFFIX}_{flush_id}"
-            staging = f"{self.project}.{self.dataset}.{staging_name}"
-            config = bigquery.LoadJobConfig(
-                source_format=bigquery.SourceFormat.NEWLINE_DELIMITED_JSON,
-                write_disposition=bigquery.WriteDisposition.WRITE_TRUNCATE,
-                schema=[bigquery.SchemaField(c.name, c.type) for c in table.columns],
-            )
-            uris = [f"gs://{self.staging_bucket}/{b.name}" for b in blobs]
             try:
-                job = bq.load_table_from_uri(uris, staging, job_config=config)
-                job.result()
+                refused = self._flush_table(bq, table, blobs, flush_id, result)
+            except GoogleAPIError as exc:
+                result.blocked[table.name] = type(exc).__name__
+                log.error("table not flushed; its batches stay staged", extra={"table": table.name,
+                                                                               "error_class": type(exc).__name__})
+                continue
+            for blob, reason in refused:
+                result.quarantined.append(self._set_aside(bucket, table, blob, reason, on_quarantine))
+        self._mark_deletions(bq, result)
+        return result
+
+    def _flush_table(self, bq: Any, table: TableSpec, blobs: list[Any], flush_id: str,
+                     result: FlushResult) -> list[tuple[Any, str]]:
+        staging_name = f"{table.name}{ddl.STAGING_SUFFIX}_{flush_id}"
+        staging = f"{self.project}.{self.dataset}.{staging_name}"
+        try:
+            loaded, refused, rows = self._load_isolated(bq, table, blobs, staging)
+            if loaded:
                 dates = [row[0] for row in bq.query(ddl.staged_dates(table, self.dataset, staging_name)).result()]
                 bq.query(ddl.merge(table, self.dataset, staging_name, dates)).result()
-            finally:
-                bq.delete_table(staging, not_found_ok=True)
-            merged[table.name] = int(job.output_rows or 0)
-            for blob in blobs:
-                with contextlib.suppress(NotFound):
-                    blob.delete()
-        self._mark_deletions(bq, merged)
-        return merged
+        finally:
+            bq.delete_table(staging, not_found_ok=True)
+        result[table.name] = rows
+        for blob in loaded:
+            _delete(blob)
+        return refused
+
+    def _load_isolated(self, bq: Any, table: TableSpec, blobs: list[Any],
+                       staging: str) -> tuple[list[Any], list[tuple[Any, str]], int]:
+        """Load the blobs into ``staging`` (appending); when refused, halve until the refused ones are found."""
+        from google.api_core.exceptions import BadRequest
+        from google.cloud import bigquery
+
+        config = bigquery.LoadJobConfig(
+            source_format=bigquery.SourceFormat.NEWLINE_DELIMITED_JSON,
+            write_disposition=bigquery.WriteDisposition.WRITE_APPEND,
+            schema=[bigquery.SchemaField(c.name, c.type) for c in table.columns],
+        )
+        try:
+            job = bq.load_table_from_uri([f"gs://{self.staging_bucket}/{b.name}" for b in blobs], staging,
+                                         job_config=config)
+            job.result()
+            return blobs, [], int(job.output_rows or 0)
+        except BadRequest as exc:
+            if not _is_refusal(exc):
+                raise
+            if len(blobs) == 1:
+                return [], [(blobs[0], refusal_reason(exc))], 0
+        half = len(blobs) // 2
+        loaded_a, refused_a, rows_a = self._load_isolated(bq, table, blobs[:half], staging)
+        loaded_b, refused_b, rows_b = self._load_isolated(bq, table, blobs[half:], staging)
+        return loaded_a + loaded_b, refused_a + refused_b, rows_a + rows_b
+
+    def _set_aside(self, bucket: Any, table: TableSpec, blob: Any, reason: str,
+                   on_quarantine: OnQuarantine) -> Quarantined:
+        name = f"quarantine/{blob.name}"
+        body = blob.download_as_bytes()
+        q = describe(table.name, body, blob.name.rsplit("/", 1)[-1].removesuffix(".ndjson"), reason,
+                     f"gs://{self.staging_bucket}/{name}")
+        if on_quarantine is not None:
+            on_quarantine(q)  # first: if we crash now, the next flush refuses and records it again
+        kept = bucket.blob(name)
+        kept.metadata = {"table": table.name, "reason": reason, "quarantined_at": _stamp()}
+        kept.upload_from_string(body, content_type="application/x-ndjson")
+        bucket.blob(name.removesuffix(".ndjson") + ".reason.json").upload_from_string(
+            reason_document(q, _stamp()), content_type="application/json")
+        _delete(blob)
+        log.error("staged batch quarantined", extra={"table": table.name, "rows": q.rows, "reason": reason})
+        return q
 
     # -- issue #12: schema migration and deletions (helper/migrate.py, helper/tombstones.py) --------------
     def _add_missing_columns(self, bq: Any) -> None:
@@ -228,3 +355,17 @@ class BigQueryWarehouse:
 
         config = bigquery.QueryJobConfig(default_dataset=f"{self.project}.{self.dataset}")
         return [tuple(row.values()) for row in bq.query(sql, job_config=config).result()]
+
+
+def _is_refusal(exc: Any) -> bool:
+    """A load job refused for its data (reason ``invalid``), not for access, quota or a missing table."""
+    errors = getattr(exc, "errors", None) or []
+    return any(isinstance(e, Mapping) and e.get("reason") == "invalid" for e in errors)
+
+
+def _delete(blob: Any) -> None:
+    """Delete the generation that was read: a batch staged again meanwhile is kept for the next flush."""
+    from google.api_core.exceptions import NotFound, PreconditionFailed
+
+    with contextlib.suppress(NotFound, PreconditionFailed):
+        blob.delete(if_generation_match=blob.generation)

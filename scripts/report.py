@@ -3,7 +3,9 @@
 
 Reads the embedded warehouse of `make demo` by default (.state/demo/warehouse.duckdb), or whatever the
 environment configures (FITBIT_STATE_DIR; FITBIT_RUNTIME=gcp with GCP_PROJECT and BQ_DATASET reads
-BigQuery), and prints `report: <path>`.
+BigQuery), and prints `report: <path>`. A local warehouse is opened read-only, holding the state-dir
+lock for the moment it reads, so a report never fights a run over DuckDB's file lock: while a run holds
+the state dir, the report says so and exits 3.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ sys.path.insert(0, str(ROOT))
 from helper.compose import adapters  # noqa: E402
 from tools.report import write_report  # noqa: E402
 from helper.settings import Settings, SettingsError  # noqa: E402
+from helper.warehouse import DuckDbWarehouse  # noqa: E402
+from tools.state_lock import AnotherRunInProgress, StateLock  # noqa: E402
 
 DEMO_STATE = ROOT / ".state" / "demo"
 
@@ -45,14 +49,27 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         return 2
     out = args.out or settings.state_dir / "report.html"
-    built = adapters(settings)
-    warehouse = built.warehouse()
+    if settings.runtime != "local":
+        built = adapters(settings)
+        path = write_report(built.warehouse(), out, dataset=settings.dataset,
+                            secrets=None if args.no_consent else built.secrets)
+        print(f"report: {path.resolve()}")
+        return 0
     try:
-        path = write_report(warehouse, out, dataset=settings.dataset, secrets=None if args.no_consent else built.secrets)
+        lock = StateLock.acquire(settings.state_dir)
+    except AnotherRunInProgress as exc:
+        print(f"report: {exc}; write the report after it (make report)", file=sys.stderr)
+        return 3
+    try:
+        warehouse = DuckDbWarehouse(settings.warehouse_file, settings.dataset, settings.state_dir / "staging",
+                                    read_only=True)
+        try:
+            path = write_report(warehouse, out, dataset=settings.dataset,
+                                secrets=None if args.no_consent else adapters(settings).secrets)
+        finally:
+            warehouse.close()
     finally:
-        close = getattr(warehouse, "close", None)
-        if callable(close):
-            close()
+        lock.release()
     print(f"report: {path.resolve()}")
     return 0
 

@@ -83,15 +83,16 @@ class CloudFunction:
         return "cloudevent" if self.event_driven else "http"
 
 
-# helper/compose imports the warehouse module (hence sqlglot) and the secrets module at import time, so
-# both functions need those; BigQuery and Secret Manager clients are only built by the one that uses them.
+# helper/compose imports the warehouse module (hence sqlglot), the secrets module and the parser (hence msgspec:
+# fitbit/parse/typed.py) at import time, so every function needs those; BigQuery and Secret Manager clients are
+# only built by the one that uses them.
 FUNCTIONS: tuple[CloudFunction, ...] = (
     CloudFunction(
         "extract",
         purpose="one work message → at most one API request → one raw object",
         trigger="units-topic",
         requires=("functions-framework", "google-auth", "google-cloud-pubsub", "google-cloud-secret-manager",
-                  "google-cloud-storage", "requests", "sqlglot"),
+                  "google-cloud-storage", "msgspec", "requests", "sqlglot"),
         runtime_imports=("google.cloud.pubsub_v1", "google.cloud.secretmanager", "google.cloud.storage"),
         grants=(
             Grant("roles/pubsub.publisher", "units-topic",
@@ -112,7 +113,7 @@ FUNCTIONS: tuple[CloudFunction, ...] = (
         purpose="one raw object → staged rows + follow-ups; a flush marker → load and MERGE",
         trigger="raw-bucket",
         requires=("functions-framework", "google-auth", "google-cloud-bigquery", "google-cloud-pubsub",
-                  "google-cloud-storage", "requests", "sqlglot"),
+                  "google-cloud-storage", "msgspec", "requests", "sqlglot"),
         runtime_imports=("google.cloud.bigquery", "google.cloud.pubsub_v1", "google.cloud.storage"),
         grants=(
             Grant("roles/storage.objectViewer", "raw-bucket", "reads raw pages and error objects"),
@@ -133,7 +134,7 @@ FUNCTIONS: tuple[CloudFunction, ...] = (
         purpose="one Google Health webhook POST → 204 and the re-read units for the changed days",
         trigger="http",
         requires=("cryptography", "functions-framework", "google-auth", "google-cloud-pubsub",
-                  "google-cloud-secret-manager", "google-cloud-storage", "requests", "sqlglot"),
+                  "google-cloud-secret-manager", "google-cloud-storage", "msgspec", "requests", "sqlglot"),
         runtime_imports=("google.cloud.pubsub_v1", "google.cloud.secretmanager", "google.cloud.storage"),
         grants=(
             Grant("roles/pubsub.publisher", "units-topic", "publishes the re-read units of the changed days"),

@@ -143,11 +143,15 @@ def demo_settings(state_dir: Path, base_url: str, **overrides: str) -> Settings:
 
 
 def run_demo_flow(settings: Settings, end_date: date, days: int) -> tuple[LocalRuntime, RunStats]:
-    """The 14-day history, then the daily job (its sliding re-fetch window), until the queue is empty."""
+    """The 14-day history, then the daily job (its sliding re-fetch window), until the queue is empty.
+
+    Each trigger is published once per state dir, so the same flow on the state dir of an interrupted demo
+    resumes it (``scripts/demo.py --resume``) instead of starting over.
+    """
     runtime = LocalRuntime(settings)
-    runtime.publish([RunTrigger(end_date, days, "backfill", run_id="history")])
+    runtime.publish_once("history", [RunTrigger(end_date, days, "backfill", run_id="history")])
     runtime.run_until_empty()
-    runtime.publish([RunTrigger(end_date, settings.refetch_days, "daily", run_id="daily")])
+    runtime.publish_once("daily", [RunTrigger(end_date, settings.refetch_days, "daily", run_id="daily")])
     return runtime, runtime.run_until_empty()
 
 

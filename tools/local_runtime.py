@@ -3,12 +3,24 @@
 Every delivery goes through functions-framework's own CloudEvent decoding (binary-mode HTTP, as
 Eventarc posts it), so the handlers run exactly as they do on Cloud Functions. Delivery semantics
 follow Pub/Sub's: an HTTP 2xx acknowledges; anything else is redelivered with exponential backoff
-until ``max_deliveries``, after which the event is dead-lettered (and reported, never dropped
-silently). When the queue drains, staged rows are flushed into the warehouse.
+until ``max_deliveries``, after which the event is dead-lettered (kept, counted, shown, replayable with
+``scripts/dead_letters.py --replay``; never dropped silently). When the queue drains, staged rows are
+flushed into the warehouse.
 
-Extract deliveries run concurrently (``workers`` threads, default 16; ``tools/delivery_pool.py``) under the
-API's quotas; transform_load deliveries and the flush stay serialised. ``workers=0`` delivers one event
-at a time on the calling thread (the reference the concurrent runs are tested equal to).
+Lose nothing (issue #11). The queue is durable (SQLite in the state dir, ``helper/queue.py``): a message
+or storage event is committed before it counts as published, and removed only once its handler answered
+2xx. So a run killed at any instant is resumed by running again on the same state dir:
+
+1. the state-dir lock (``tools/state_lock.py``) is taken first; a second run stops before opening anything;
+2. what the interrupted run staged is flushed (a MERGE it was in the middle of had rolled back);
+3. the orphan sweep (``fitbit/jobs/sweep.py``) re-enqueues every raw object that has no outcome and no
+   queued event (killed between storing an object and enqueuing its event);
+4. the queue is delivered from where it stopped: a delivery whose handler had partly run is delivered
+   again, which is safe because the handlers are idempotent (objects are create-if-absent under
+   content-addressed names, batches are staged under the object's name and replaced, MERGE is by key).
+
+A deferral beyond the wait budget (a long Retry-After, a sleep re-read an hour away) ends the run after a
+flush, keeping the pending units in the queue: "N units pending until <time>; run again after it".
 """
 
 from __future__ import annotations
@@ -18,22 +30,27 @@ import logging
 import os
 import time
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any, Sequence
 
 from fitbit.errors import PipelineError
-from fitbit.quota import QuotaLimits, SlidingLimiter
-from helper.compose import Adapters, adapters
-from fitbit.messages import Message, Unit, decode
+from fitbit.jobs import flush as flush_job
+from fitbit.jobs import sweep
+from fitbit.messages import Message, StoredObject, Unit, decode
+from fitbit.ports import FlushResult
 from helper.cloudevents import PUBSUB_EVENT, message_from_pubsub_event
-from helper.queue import Delivery, InProcessQueue, utc_now
+from helper.compose import Adapters, adapters, transform_context
+from helper.queue import Delivery, LocalQueue, utc_now
 from helper.settings import Settings
-from tools.delivery_pool import DeliveryPool, Hooks, PerThread
+from tools.state_lock import StateLock
 
 log = logging.getLogger("fitbit.local_runtime")
 ROOT = Path(__file__).resolve().parent.parent
 FUNCTIONS = {PUBSUB_EVENT: ("extract", ROOT / "functions/extract/main.py")}
 TRANSFORM = ("transform_load", ROOT / "functions/transform_load/main.py")
+# Nothing is in flight when a run starts (the lock says so): every object without an outcome is an orphan.
+START_OF_RUN_SWEEP = sweep.SweepPolicy(grace_s=0.0, horizon_s=None, limit=1_000_000)
 
 
 @dataclass
@@ -43,15 +60,43 @@ class RunStats:
     redelivered: int = 0
     dead_lettered: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    resumed: int = 0  # deliveries an interrupted run left in the queue
+    orphans: int = 0  # raw objects the start-of-run sweep delivered again
+    flushes: int = 0
+    quarantined: list[str] = field(default_factory=list)  # "table: raw object (reason)"
+    blocked_flushes: int = 0  # flushes that left a table staged (retried by the next flush)
+    nulled: int = 0  # non-finite floats written as null
+    pending: int = 0  # deliveries left for a later run (deferred beyond the wait budget)
+    pending_until: datetime | None = None
+
+    def pending_line(self) -> str | None:
+        if not self.pending or self.pending_until is None:
+            return None
+        return (f"{self.pending} units pending until {self.pending_until.strftime('%Y-%m-%d %H:%M:%S')} UTC; "
+                "run again after it")
+
+    def to_json(self) -> dict[str, Any]:
+        body = {k: v for k, v in vars(self).items() if k != "pending_until"}
+        body["pending_until"] = self.pending_until.isoformat() if self.pending_until else None
+        return body
 
 
 class LocalRuntime:
-    def __init__(self, settings: Settings, *, max_deliveries: int = 5, max_wait_s: float = 600.0,
-                 workers: int = 16) -> None:
-        import functions_framework
+    """One run on one state dir. Takes the state-dir lock first; ``close`` releases it."""
 
+    def __init__(self, settings: Settings, *, max_deliveries: int = 5, max_wait_s: float = 600.0) -> None:
         if settings.runtime != "local":
             raise ValueError("the local runtime runs only with FITBIT_RUNTIME=local")
+        self.lock = StateLock.acquire(settings.state_dir)  # raises AnotherRunInProgress, touching nothing
+        try:
+            self._start(settings, max_deliveries, max_wait_s)
+        except BaseException:
+            self.lock.release()
+            raise
+
+    def _start(self, settings: Settings, max_deliveries: int, max_wait_s: float) -> None:
+        import functions_framework
+
         self.settings = settings
         # The functions read Settings from the environment, as on Cloud Functions: export ours (again
         # before every delivery, whatever else changed the environment meanwhile) so that they rebuild
@@ -59,103 +104,130 @@ class LocalRuntime:
         self._env = settings.to_env()
         os.environ.update(self._env)
         self.adapters: Adapters = adapters(settings)
-        self.queue: InProcessQueue = self.adapters.queue
+        self.queue: LocalQueue = self.adapters.queue
         self.max_deliveries = max_deliveries
         self.max_wait_s = max_wait_s
-        self.workers = workers
-        # One limiter per runtime: quota windows outlive a run_until_empty (the API's do too).
-        self.limiter = SlidingLimiter(QuotaLimits.for_app(settings.oauth_app_verified))
-        self.stats = RunStats()
+        self.stats = RunStats(resumed=len(self.queue))
+        self._recovered = False
         # Every event delivered, in order: what a replay of "every message and storage event" re-sends.
         self.journal: list[Delivery] = []
-        apps = {
-            "extract": functions_framework.create_app("extract", str(FUNCTIONS[PUBSUB_EVENT][1]), "cloudevent"),
-            "transform_load": functions_framework.create_app(TRANSFORM[0], str(TRANSFORM[1]), "cloudevent"),
+        self._clients = {
+            "extract": functions_framework.create_app("extract", str(FUNCTIONS[PUBSUB_EVENT][1]),
+                                                      "cloudevent").test_client(),
+            "transform_load": functions_framework.create_app(TRANSFORM[0], str(TRANSFORM[1]),
+                                                             "cloudevent").test_client(),
         }
-        self._clients = {name: PerThread(app.test_client) for name, app in apps.items()}
+
+    def close(self) -> None:
+        self.lock.release()
+
+    def __enter__(self) -> LocalRuntime:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    # --- what goes into the queue ------------------------------------------------------------------------
 
     def publish(self, messages: list[Message]) -> None:
         self.queue.publish(messages)
 
+    def publish_once(self, run_key: str, messages: Sequence[Message]) -> bool:
+        """Publish a run's trigger once per state dir; False: it was published before (this run resumes it)."""
+        return self.queue.publish_once(run_key, messages)
+
     def replay(self, deliveries: list[Delivery]) -> None:
         """Deliver these events again (as Pub/Sub and Eventarc may), each as a first attempt."""
         for d in deliveries:
-            self.queue.redeliver(replace(d, attempt=0), utc_now())
+            self.queue.enqueue(d.event_type, d.source, d.subject, d.data)
+
+    def reprocess(self, names: Sequence[str]) -> None:
+        """Deliver storage events for these raw objects again (after a parser fix, for a quarantined batch)."""
+        store = self.adapters.store
+        for name in names:
+            store.read(name)  # raises FileNotFoundError for a name that is not stored
+            self.queue.object_finalized(StoredObject(store.bucket, name, "reprocess"), 0, utc_now())
+
+    # --- running -------------------------------------------------------------------------------------------
+
+    def recover(self) -> None:
+        """Start of a run: flush what an interrupted run staged, then enqueue the orphans again."""
+        self._recovered = True
+        self.flush()
+        ctx = transform_context(self.settings)
+        exclude = self.queue.pending_objects() | self.queue.dead_lettered_objects()
+        found = sweep.orphans(ctx.store, ctx.warehouse, now=utc_now(), policy=START_OF_RUN_SWEEP, exclude=exclude)
+        for orphan in found:
+            generation = str(int(orphan.created.timestamp() * 1e6))
+            self.queue.object_finalized(StoredObject(ctx.store.bucket, orphan.name, generation), orphan.size,
+                                        orphan.created)
+        self.stats.orphans += len(found)
+        if found:
+            log.warning("orphans delivered again", extra={"objects": len(found)})
 
     def run_until_empty(self) -> RunStats:
-        """Deliver until nothing is left, flushing the warehouse whenever the queue drains."""
+        """Deliver until nothing is left (or only deferrals beyond the wait budget), then flush."""
         started = time.monotonic()
-        if self.workers > 0:
-            self._pool().drain(self.max_wait_s)
-            self.stats.seconds += time.monotonic() - started
-            return self.stats
+        if not self._recovered:
+            self.recover()
+        self.stats.pending, self.stats.pending_until = 0, None
         while True:
             delivery = self.queue.pop_ready()
             if delivery is not None:
                 self._deliver(delivery)
                 continue
-            if len(self.queue) == 0:
-                self.adapters.warehouse().flush()
-                if len(self.queue) == 0:
-                    break
-                continue
-            wait = (self.queue.next_ready_at() - utc_now()).total_seconds()  # type: ignore[operator]
+            next_at = self.queue.next_ready_at()
+            if next_at is None:
+                self.flush()
+                break
+            wait = (next_at - utc_now()).total_seconds()
             if wait > self.max_wait_s:
-                raise RuntimeError(f"next delivery is {wait:.0f} s away; raise max_wait_s to wait for it")
+                self.flush()
+                self.stats.pending, self.stats.pending_until = len(self.queue), next_at
+                log.warning("deferred beyond the wait budget; run again later",
+                            extra={"pending": self.stats.pending, "until": next_at.isoformat()})
+                break
             time.sleep(max(0.0, min(wait, 1.0)))
+        self.stats.nulled = getattr(self.adapters.warehouse(), "nulled", 0)
         self.stats.seconds += time.monotonic() - started
         return self.stats
 
-    def _pool(self) -> DeliveryPool[Delivery]:
-        def seconds_to_next() -> float | None:
-            at = self.queue.next_ready_at()
-            return None if at is None else (at - utc_now()).total_seconds()
-
-        os.environ.update(self._env)  # once for the pool's threads; nothing else changes it during a run
-        hooks = Hooks(take=self.queue.pop_ready, seconds_to_next=seconds_to_next,
-                      is_extract=lambda d: d.event_type == PUBSUB_EVENT, participant=self._participant,
-                      post=self._post, settle=self._settle, flush=lambda: self.adapters.warehouse().flush())
-        return DeliveryPool(hooks, self.limiter, workers=self.workers)
+    def flush(self) -> FlushResult:
+        result = flush_job.flush(transform_context(self.settings))
+        self.stats.flushes += 1
+        self.stats.quarantined += [f"{q.table}: {q.batch_id} ({q.reason})" for q in result.quarantined]
+        if result.blocked:
+            self.stats.blocked_flushes += 1
+        return result
 
     def _deliver(self, delivery: Delivery) -> None:
-        if delivery.event_type == PUBSUB_EVENT:
-            self._participant(delivery)
-        os.environ.update(self._env)
-        self._settle(delivery, self._post(delivery))
-
-    def _post(self, delivery: Delivery) -> int:
-        """Deliver one event through its function's entry point (on any thread); the HTTP status."""
-        target = "extract" if delivery.event_type == PUBSUB_EVENT else "transform_load"
-        headers = {f"ce-{k}": v for k, v in delivery.attributes().items()}
-        headers["Content-Type"] = "application/json"
-        client = self._clients[target].get()
-        return int(client.post("/", data=json.dumps(delivery.data), headers=headers).status_code)  # type: ignore[attr-defined]
-
-    def _settle(self, delivery: Delivery, status: int) -> None:
-        """After the handler answered: count it; 2xx acknowledges, else redelivery or the dead letters."""
         target = "extract" if delivery.event_type == PUBSUB_EVENT else "transform_load"
         if delivery.attempt == 1:
             self.journal.append(replace(delivery))
+        if target == "extract":
+            self._note_message(delivery.data)
+        os.environ.update(self._env)
+        headers = {f"ce-{k}": v for k, v in delivery.attributes().items()}
+        headers["Content-Type"] = "application/json"
+        response = self._clients[target].post("/", data=json.dumps(delivery.data), headers=headers)
         self.stats.delivered += 1
-        if 200 <= status < 300:
+        if 200 <= response.status_code < 300:
+            self.queue.ack(delivery)
             return
         if delivery.attempt >= self.max_deliveries:
-            label = delivery.subject or f"message {delivery.seq}"
-            self.stats.dead_lettered.append(f"{target}: {label}")
+            self.queue.dead_letter(delivery, response.status_code)
+            self.stats.dead_lettered.append(f"{target}: {delivery.label}")
             log.error("event dead-lettered", extra={"target": target, "attempts": delivery.attempt})
             return
         self.stats.redelivered += 1
         backoff = min(2.0 ** (delivery.attempt - 1), 60.0)
-        self.queue.redeliver(delivery, utc_now() + timedelta(seconds=backoff))
+        self.queue.retry(delivery, utc_now() + timedelta(seconds=backoff))
 
-    def _participant(self, delivery: Delivery) -> str | None:
-        """A unit's participant (what the quota limiter counts); counts deferred units for the summary."""
+    def _note_message(self, data: dict[str, Any]) -> None:
+        """Count deliveries of deferred units (republished after a 429) for the summary."""
         try:
-            message = decode(message_from_pubsub_event(delivery.data))
+            message = decode(message_from_pubsub_event(data))
         except PipelineError:  # the function itself records malformed messages
-            return None
-        if not isinstance(message, Unit):
-            return None
-        if message.reason == "retry":
+            return
+        if isinstance(message, Unit) and message.reason == "retry":
             self.stats.deferred += 1
-        return message.participant

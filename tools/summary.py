@@ -10,7 +10,7 @@ longer returned them. Queries are BigQuery SQL, run on either warehouse.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from fitbit.catalogue import TypeRead, all_tables, tracked_tables, unit_kinds
@@ -22,6 +22,7 @@ class Summary:
     rows: dict[str, int]
     worn_hours: dict[str, dict[date, float]]
     failures: list[tuple[str, str, str, int]]  # participant, data type, error class, count
+    quarantined: list[tuple[str, str, str]] = field(default_factory=list)  # participant, data type, raw object
     live: LiveShapes | None = None
 
     @property
@@ -81,7 +82,10 @@ def summarise(warehouse: Warehouse) -> Summary:
             "WHERE status = 'failed' GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
         )
     ]
-    return Summary(rows, worn, failures, live_shapes(warehouse))
+    quarantined = [(p, t, o) for p, t, o in warehouse.query(
+        "SELECT participant_id, data_type, raw_object FROM processing_log WHERE status = 'quarantined' "
+        "ORDER BY 1, 2, 3")]
+    return Summary(rows, worn, failures, quarantined, live_shapes(warehouse))
 
 
 def render(summary: Summary, *, deferred: int, dead_lettered: list[str]) -> str:
@@ -99,6 +103,10 @@ def render(summary: Summary, *, deferred: int, dead_lettered: list[str]) -> str:
     lines.append(f"failed objects: {summary.failed_objects}; dead-lettered events: {len(dead_lettered)}")
     lines += [f"  {p} {t}: {e} x{n}" for p, t, e, n in summary.failures]
     lines += [f"  dead letter: {d}" for d in dead_lettered]
+    if summary.quarantined:
+        lines.append(f"quarantined batches (the warehouse refused them; set aside, the rest loaded; "
+                     f"processing_log.fix says what to do): {len(summary.quarantined)}")
+        lines += [f"  {p} {t}: {o}" for p, t, o in summary.quarantined]
     if summary.live is not None:
         lines += render_live_shapes(summary.live)
     return "\n".join(lines)

@@ -18,12 +18,15 @@ from fitbit.catalogue.details import DETAILS
 from fitbit.catalogue.entries import DATA_TYPES
 from fitbit.catalogue.followups import FollowUp, LoadedPage, RereadPolicy
 from fitbit.catalogue.kinds import AccountRead, Detail, TypeRead, UnitKind
-from fitbit.catalogue.log import PROCESSING_LOG_TABLE
+from fitbit.catalogue.log import CONSENT_LOG_TABLE, DAY_OUTCOMES_TABLE, PROCESSING_LOG_TABLE
 from fitbit.catalogue.model import DataType, Read, TableSpec
 
 __all__ = [
     "ACCOUNT_READS",
     "DATA_TYPES",
+    "CONSENT_LOG_TABLE",
+    "DAY_OUTCOMES_TABLE",
+    "LOG_TABLES",
     "DETAILS",
     "FETCH_KEYS_TABLE",
     "FETCH_PAGES_TABLE",
@@ -51,6 +54,9 @@ __all__ = [
     "unit_kind",
     "unit_kinds",
 ]
+
+# The tables the pipeline writes about its own work (not parsed from a page).
+LOG_TABLES = (PROCESSING_LOG_TABLE, DAY_OUTCOMES_TABLE, CONSENT_LOG_TABLE)
 
 
 @cache
@@ -116,7 +122,7 @@ def table_spec(path_id: str, method: str) -> TableSpec:
 @cache
 def all_tables() -> tuple[TableSpec, ...]:
     tables = [kind.table for kind in unit_kinds().values()]
-    tables += [FETCH_PAGES_TABLE, FETCH_KEYS_TABLE, PROCESSING_LOG_TABLE]
+    tables += [FETCH_PAGES_TABLE, FETCH_KEYS_TABLE, *LOG_TABLES]
     names = [t.name for t in tables]
     duplicated = {n for n in names if names.count(n) > 1}
     if duplicated:

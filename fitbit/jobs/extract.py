@@ -28,6 +28,7 @@ from fitbit.ports import Queue, RawStore
 from fitbit.timefmt import utc_text
 
 log = logging.getLogger("fitbit.extract")
+PLAN_PREFIX = "control/plan-"  # a run's plan: transform_load turns it into pending day-ledger rows
 
 ClientFactory = Callable[[str], "tuple[HealthClient, str | None]"]  # participant -> (client, IANA zone)
 
@@ -75,12 +76,22 @@ def fan_out(trigger: RunTrigger, ctx: ExtractContext) -> str:
     if (warning := quota.unverified_warning(len(participants), ctx.app_verified)) is not None:
         log.warning(warning)
     limits = quota.QuotaLimits.for_app(ctx.app_verified)
-    units = quota.spread(plan.units_for_run(trigger, participants, today, ctx.options), ctx.clock(), limits)
+    planned = plan.units_for_run(trigger, participants, today, ctx.options)
+    units = quota.spread(planned, ctx.clock(), limits)
     ctx.queue.publish(units)
+    record_plan(trigger, planned, ctx)  # unspread: the plan's name does not depend on when it ran
     last = max((u.not_before for u in units if u.not_before), default=None)
     log.info("run fanned out", extra={"participants": len(participants), "units": len(units),
                                       "last_not_before": utc_text(last) if last else ""})
     return f"fanned-out:{len(units)}"
+
+
+def record_plan(trigger: RunTrigger, units: list[Unit], ctx: ExtractContext) -> None:
+    """Store the run's plan (its units) so transform_load marks their days pending in the day ledger."""
+    body = b"[" + b",".join(encode(u) for u in units) + b"]"
+    digest = hashlib.sha256(body).hexdigest()[:16]
+    ctx.store.create(f"{PLAN_PREFIX}{trigger.run_id or 'run'}-{digest}.json", body, {"kind": "plan"},
+                     "application/json")
 
 
 def extract_unit(unit: Unit, ctx: ExtractContext) -> str:

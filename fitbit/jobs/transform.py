@@ -12,28 +12,19 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
-from datetime import date, datetime
-from typing import Any, Callable
+from datetime import date
+from typing import Any
 
-from fitbit.catalogue import PROCESSING_LOG_TABLE, LoadedPage, RereadPolicy, table_named, unit_kind
+from fitbit import ledger
+from fitbit.catalogue import DAY_OUTCOMES_TABLE, LoadedPage, RereadPolicy, table_named, unit_kind
 from fitbit.errors import MalformedMessage, PipelineError, TerminalError
+from fitbit.jobs import flush as flush_job
+from fitbit.jobs.context import TransformContext, log_outcome
 from fitbit.messages import StoredObject, Unit, decode_unit
-from fitbit.parse import PARSER_VERSION, PageContext, ParsedPage, parse_page
-from fitbit.ports import Queue, RawStore, Warehouse
+from fitbit.parse import PageContext, ParsedPage, parse_page
 from fitbit.timefmt import utc_text
 
 log = logging.getLogger("fitbit.transform_load")
-
-
-@dataclass
-class TransformContext:
-    store: RawStore
-    warehouse: Warehouse
-    queue: Queue
-    clock: Callable[[], datetime]
-    sleep_refetch_delay_s: float = 3600.0
-    max_sleep_refetches: int = 6
 
 
 def record_malformed_event(exc: MalformedMessage) -> str:
@@ -46,9 +37,9 @@ def handle_object(obj: StoredObject, ctx: TransformContext) -> str:
     if obj.bucket != ctx.store.bucket:
         return "ignored:other-bucket"
     if obj.name.startswith("control/flush"):
-        merged = ctx.warehouse.flush()
-        log.info("warehouse flushed", extra={"tables": len(merged), "rows": sum(merged.values())})
-        return "flushed"
+        return flush_job.scheduled_flush(ctx, handle_object)
+    if obj.name.startswith("control/plan-"):
+        return _record_plan(obj, ctx)
     if obj.name.startswith("errors/"):
         return _record_error_object(obj, ctx)
     if not obj.name.startswith("raw/"):
@@ -67,7 +58,7 @@ def handle_object(obj: StoredObject, ctx: TransformContext) -> str:
     except (TerminalError, KeyError, ValueError, TypeError) as exc:
         error_class = exc.error_class if isinstance(exc, PipelineError) else "UnexpectedResponse"
         _log_outcome(ctx, obj.name, unit, "failed", {}, error_class,
-                     getattr(exc, "fix", "the raw page has a shape the parser cannot read; keep it and report it"))
+                    getattr(exc, "fix", "the raw page has a shape the parser cannot read; keep it and report it"))
         log.error("raw object could not be parsed", extra={"object": obj.name, "error_class": error_class})
         return "failed"
     loaded_at = utc_text(ctx.clock())
@@ -82,7 +73,7 @@ def handle_object(obj: StoredObject, ctx: TransformContext) -> str:
     if set(parsed.counts) - {"offsets_derived"}:  # derived offsets are routine (Health Connect): the log row says so
         log.warning("page parsed with values nulled or names derived", extra={"object": obj.name, **parsed.counts})
     _log_outcome(ctx, obj.name, unit, "loaded" if any(counts.values()) else "empty", counts, None, None,
-                 parsed.counts)
+                 parsed.counts, parsed.rows.get(unit_kind(unit.data_type, unit.method).table.name, []))
     return "loaded"
 
 
@@ -98,24 +89,26 @@ def _record_error_object(obj: StoredObject, ctx: TransformContext) -> str:
     doc = json.loads(ctx.store.read(obj.name).body)
     unit_doc = doc.get("unit") or {}
     unit = Unit(unit_doc.get("participant", "unknown"), unit_doc.get("data_type", "unknown"),
-                unit_doc.get("method", "unknown"), _date(unit_doc.get("start")), None, "daily",
+                unit_doc.get("method", "unknown"), _date(unit_doc.get("start")), _date(unit_doc.get("end")), "daily",
                 attempt=int(unit_doc.get("attempt", 0)))
     _log_outcome(ctx, obj.name, unit, "failed", {}, doc.get("error_class"), doc.get("fix"))
     return "recorded-failure"
 
 
+def _record_plan(obj: StoredObject, ctx: TransformContext) -> str:
+    """A run's plan: every day its units cover becomes a ``planned`` (pending) day-ledger row."""
+    units = [decode_unit(json.dumps(doc).encode()) for doc in json.loads(ctx.store.read(obj.name).body)]
+    ctx.warehouse.stage(DAY_OUTCOMES_TABLE, ledger.planned_rows(units, obj.name, ctx.clock()), obj.name)
+    return "planned"
+
+
 def _log_outcome(ctx: TransformContext, name: str, unit: Unit, status: str, counts: dict[str, int],
-                 error_class: str | None, fix: str | None, parse_counts: dict[str, int] | None = None) -> None:
-    now = ctx.clock()
-    row = {
-        "participant_id": unit.participant,
-        "civil_date": (unit.start or now.date()).isoformat(),
-        "raw_object": name, "data_type": unit.data_type, "method": unit.method, "status": status,
-        "error_class": error_class, "fix": fix, "row_counts": counts, "parse_counts": parse_counts or None,
-        "attempt": unit.attempt,
-        "parser_version": PARSER_VERSION, "processed_at": utc_text(now),
-    }
-    ctx.warehouse.stage(PROCESSING_LOG_TABLE, [row], name)
+                 error_class: str | None, fix: str | None, parse_counts: dict[str, int] | None = None,
+                 table_rows: list[dict[str, Any]] | None = None) -> None:
+    """The processing-log row, and the day ledger's outcome rows for the unit's days."""
+    log_outcome(ctx, name, unit, status, counts, error_class, fix, parse_counts)
+    ctx.warehouse.stage(DAY_OUTCOMES_TABLE, ledger.outcome_rows(unit, name, status, table_rows or [], error_class,
+                                                                ctx.clock()), name)
 
 
 def _date(text: Any) -> date | None:

@@ -6,7 +6,9 @@ The page's unit kind (``fitbit.catalogue.unit_kind``) says how its page is read:
   fetch and keys: ``fetches``). Accessors are compiled once per (type, method)
   (``columns``) so an 86,400-sample day is parsed in one pass; rows on the happy path take the fast
   route (``fast``); any other row is redone by the straightforward ``reference`` path, so both give
-  identical rows and errors (tests/unit/test_parse_fast_path.py);
+  identical rows and errors (tests/contract/test_parse_fast_path.py). Before all that, the reads
+  ``typed`` covers are decoded by msgspec straight into Structs generated from the catalogue; a page
+  that route cannot prove equal (see ``fitbit.parse.typed``) is parsed again by the path above;
 - ``account``: an account read's item(s), one row each, by the kind's value columns, dated by the day
   the unit was for;
 - ``tcx``: a TCX track export (``tcx``).
@@ -36,6 +38,7 @@ from fitbit.parse.page import (
 )
 from fitbit.parse.reference import PageState, read_plan, reference_rows
 from fitbit.parse.tcx import parse_tcx
+from fitbit.parse.typed import typed_page, typed_read
 
 __all__ = ["PARSER_VERSION", "PageContext", "ParsedPage", "Row", "load_json", "parse_page", "reference_rows",
            "source_key"]
@@ -48,6 +51,12 @@ def parse_page(ctx: PageContext, body: bytes | str) -> ParsedPage:
 
 
 def _data_points(kind: UnitKind, ctx: PageContext, body: bytes | str) -> ParsedPage:
+    typed = typed_read(ctx.data_type, ctx.method)
+    parsed = None if typed is None else typed_page(typed, ctx, body)
+    return parsed if parsed is not None else _data_points_from_json(ctx, body)
+
+
+def _data_points_from_json(ctx: PageContext, body: bytes | str) -> ParsedPage:
     data = load_json(body)
     plan = read_plan(ctx.data_type, ctx.method)
     found = items(data, plan.items_key)

@@ -84,18 +84,29 @@ class LocalSecretStore:
         for name, value in secrets.items():
             check_secret(name, value)
         with self._locked():
-            data = {**self._read(), **secrets}
-            fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=self.path.parent)  # created 0600
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                    handle.write(_indented(data))
-                    handle.flush()
-                    os.fsync(handle.fileno())
-                os.replace(tmp, self.path)
-            except BaseException:
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(tmp)
-                raise
+            self._write({**self._read(), **secrets})
+
+    def delete(self, name: str) -> bool:
+        """Remove ``name`` (consent withdrawal); False when it was not there. Other names are left as they were."""
+        with self._locked():
+            data = dict(self._read())  # a copy: the parsed file is shared until the file changes
+            if data.pop(name, None) is None:
+                return False
+            self._write(data)
+            return True
+
+    def _write(self, data: dict[str, str]) -> None:
+        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=self.path.parent)  # created 0600
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(_indented(data))
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, self.path)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            raise
 
     def names(self, prefix: str = "") -> list[str]:
         return sorted(n for n in self._read() if n.startswith(prefix))

@@ -1,4 +1,8 @@
-"""The fast path of ``parse_page`` gives exactly the rows of the straightforward path (``reference_rows``).
+"""The fast paths of ``parse_page`` give exactly the rows of the straightforward path (``reference_rows``).
+
+``parse_page`` takes the typed route (``fitbit.parse.typed``, msgspec Structs) for the reads it covers and
+the dict fast path for every other page, so every comparison here goes through both; the typed route is
+also checked on its own: it takes the simulator's pages of every read it covers and gives their rows.
 
 Exactly means the same keys in the same order with equal values, and, for a page the reference path
 rejects, the same exception with the same message. Checked on simulator pages for every catalogue
@@ -21,6 +25,7 @@ from fitbit.catalogue import DATA_TYPES, by_path_id, read_for, unit_kind
 from fitbit.client import HealthClient
 from fitbit.messages import Unit
 from fitbit.parse import PageContext, parse_page, reference_rows
+from fitbit.parse.typed import typed_page, typed_read
 from fitbit.plan import call_for
 from simulator import SIM_BASE_URL, SimConfig, Simulator, simulator_session
 
@@ -82,6 +87,26 @@ def test_simulator_pages_give_the_reference_rows_for_every_read(sim, path_id, me
             _assert_same(ctx, body)
             rows += len(_items(ctx, body))
     assert rows, f"the simulator served no {path_id} points to compare"
+
+
+TYPED_READS = [(p, m) for p, m in READS if typed_read(p, m) is not None]
+
+
+@pytest.mark.parametrize(("path_id", "method"), TYPED_READS, ids=[f"{p}-{m}" for p, m in TYPED_READS])
+def test_the_typed_route_takes_simulator_pages_and_gives_the_reference_rows(sim, path_id, method):
+    taken = 0
+    for user in USERS:
+        for ctx, body in _simulator_pages(sim, user, path_id, method):
+            parsed = typed_page(typed_read(path_id, method), ctx, body)
+            if parsed is not None and parsed.items:
+                (rows, *_) = parsed.rows.values()
+                assert [list(r.items()) for r in rows] == [list(r.items()) for r in reference_rows(ctx, _items(ctx, body))]
+                taken += 1
+    assert taken, f"the typed route took none of the simulator's {path_id} pages"
+
+
+def test_the_typed_route_covers_the_big_reads():
+    assert {("heart-rate", "list"), ("steps", "reconcile"), ("oxygen-saturation", "reconcile")} <= set(TYPED_READS)
 
 
 def _sample(time: Any = "2026-11-04T22:59:59Z", offset: Any = "3600s", **value: Any) -> dict[str, Any]:

@@ -15,7 +15,9 @@ from typing import Any
 
 import pytest
 
+from fitbit import ledger
 from fitbit.catalogue import all_tables
+from fitbit.messages import Unit
 from helper import views
 from helper.warehouse import BigQueryWarehouse, DuckDbWarehouse
 
@@ -23,7 +25,8 @@ pytestmark = [pytest.mark.emulator, pytest.mark.slow]
 TABLES = {t.name: t for t in all_tables()}
 # Columns compared across engines (everything but load timestamps, which differ by construction).
 ORDER = {"hr_1min": "participant_id, start_time", "hr_1h": "participant_id, start_time",
-         "sleep_quality": "participant_id, data_point_name", "active_zones_weekly": "participant_id, week_start"}
+         "sleep_quality": "participant_id, data_point_name", "active_zones_weekly": "participant_id, week_start",
+         "day_ledger": "participant_id, civil_date, data_type"}
 
 
 @pytest.fixture(scope="module")
@@ -108,14 +111,34 @@ def sample() -> dict[str, list[dict[str, Any]]]:
                 "civil_start_time": (start + timedelta(hours=2)).replace(tzinfo=None).isoformat(),
                 "offset_source": "account_time_zone", "bpm_min": 50.0 + m % 7, "bpm_avg": 60.0 + m % 11,
                 "bpm_max": 70.0 + m % 13})
+    rows["day_outcomes"] = _day_outcomes()
     return rows
+
+
+def _day_outcomes() -> list[dict[str, Any]]:
+    """Every day-ledger state, written as the pipeline writes them (fitbit/ledger.py)."""
+    t0 = datetime(2026, 11, 4, 6, tzinfo=UTC)
+    steps = Unit("p1", "steps", "reconcile", date(2026, 10, 31), date(2026, 11, 3), "daily")
+    sleep = Unit("p1", "sleep", "list", date(2026, 10, 31), date(2026, 11, 2), "daily")
+    weight = Unit("p2", "weight", "list", date(2026, 10, 31), date(2026, 11, 2), "daily")
+    heart = Unit("p2", "heart-rate", "list", date(2026, 10, 31), date(2026, 11, 1), "daily")
+    return [
+        *ledger.planned_rows([steps, sleep, weight, heart], "control/plan-sample", t0),
+        *ledger.outcome_rows(steps, "raw/steps", "loaded", [{"civil_date": "2026-10-31"}], None,
+                             t0 + timedelta(hours=1)),  # 10-31 complete, 11-01 and 11-02 no-data
+        *ledger.outcome_rows(sleep, "raw/sleep", "loaded", [{"civil_date": "2026-11-01"}], None,
+                             t0 + timedelta(hours=1)),
+        *ledger.outcome_rows(sleep, "errors/sleep", "failed", [], "ServerError", t0 + timedelta(hours=2)),  # partial
+        *ledger.outcome_rows(heart, "errors/heart", "failed", [], "ScopeMissing", t0),  # failed; weight: pending
+    ]
 
 
 def _load(warehouse: Any, rows: dict[str, list[dict[str, Any]]]) -> None:
     warehouse.ensure_schema()
     lineage = {"raw_object": "raw/sample", "fetched_at": "2026-11-04T00:00:00Z", "parser_version": "test"}
     for table, table_rows in rows.items():
-        warehouse.stage(TABLES[table], [{**lineage, **r} for r in table_rows], f"sample-{table}")
+        own = {k: v for k, v in lineage.items() if k in TABLES[table].column_names}
+        warehouse.stage(TABLES[table], [{**own, **r} for r in table_rows], f"sample-{table}")
     warehouse.flush()
 
 

@@ -21,7 +21,7 @@ from helper.compose import client_factory
 from fitbit.messages import RunTrigger
 from helper.cloudevents import PUBSUB_EVENT, pubsub_event_data
 from tools.local_runtime import LocalRuntime
-from helper.queue import Delivery, utc_now
+from helper.queue import utc_now
 from tests.ground_truth import INTRADAY, SUMMED, assert_daily_totals_match, assert_intraday_sums_to_daily, daily_rollup_truth
 from tools.summary import point_tables, render, summarise
 
@@ -154,10 +154,12 @@ def test_replaying_every_message_and_storage_event_changes_no_row(demo_run):
     # processing, and the weight and exercise a participant deleted (the replayed history run re-reads
     # them). Those add processing-log and fetch rows; every data table, deleted_at included, is unchanged.
     changed = {"sleep", "weight", "exercise"}
-    for bookkeeping in ("processing_log", "fetch_pages", "fetch_keys"):
+    # The day ledger's outcomes (day_outcomes) are bookkeeping too: a new raw object adds its days' rows.
+    at = {"processing_log": 2, "day_outcomes": 4}  # where raw_object sits; the fetch tables' is third from last
+    for bookkeeping in ("processing_log", "fetch_pages", "fetch_keys", "day_outcomes"):
         kept, now = set(before.pop(bookkeeping)), set(after.pop(bookkeeping))
         assert kept <= now, bookkeeping
-        added_objects = {row[-3] if bookkeeping != "processing_log" else row[2] for row in now - kept}
+        added_objects = {row[at.get(bookkeeping, -3)] for row in now - kept}
         assert all(name.split("/")[2] in changed for name in added_objects), (bookkeeping, added_objects)
     assert {t: len(r) for t, r in after.items()} == {t: len(r) for t, r in before.items()}
     assert after == before
@@ -247,8 +249,7 @@ def test_a_malformed_message_is_recorded_and_acknowledged(tmp_path):
     runtime = LocalRuntime(settings)
     foreign = b'{"schema": "fitbit-pipeline", "version": 1, "kind": "unit", "data_type": "x"}'
     data = pubsub_event_data(foreign, "m1", utc_now(), runtime.queue.subscription)
-    runtime.queue.redeliver(Delivery(utc_now(), 1, PUBSUB_EVENT, "//pubsub.googleapis.com/t", None, data, 0),
-                            utc_now())
+    runtime.queue.enqueue(PUBSUB_EVENT, "//pubsub.googleapis.com/t", None, data)
     stats = runtime.run_until_empty()
     rows = _warehouse(runtime).query("SELECT status, error_class, data_type FROM processing_log")
     assert rows == [("failed", "MalformedMessage", "unknown")]

@@ -44,6 +44,7 @@ def _queued_units(settings: Settings) -> list[Unit]:
     queue = compose.adapters(settings).queue
     units = []
     while (delivery := queue.pop_ready()) is not None:
+        queue.ack(delivery)  # the durable queue keeps a delivery until its handler acknowledges it
         if "message" in delivery.data:
             units.append(decode(message_from_pubsub_event(delivery.data)))
     return units

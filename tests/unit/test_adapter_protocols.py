@@ -16,14 +16,14 @@ import pytest
 
 from fitbit.ports import Queue, RawStore, Warehouse
 from helper.compose import Adapters
-from helper.queue import InProcessQueue, PubSubQueue
+from helper.queue import LocalQueue, PubSubQueue
 from helper.secrets import LocalSecretStore, SecretManagerStore, SecretStore
 from helper.storage import GcsRawStore, LocalRawStore
 from helper.warehouse import BigQueryWarehouse, DuckDbWarehouse
 
 IMPLEMENTATIONS: dict[Any, tuple[type, ...]] = {
     RawStore: (LocalRawStore, GcsRawStore),
-    Queue: (InProcessQueue, PubSubQueue),
+    Queue: (LocalQueue, PubSubQueue),
     Warehouse: (DuckDbWarehouse, BigQueryWarehouse),
     SecretStore: (LocalSecretStore, SecretManagerStore),
 }

@@ -8,7 +8,7 @@ import pytest
 from fitbit.catalogue import PROCESSING_LOG_TABLE, table_spec
 from fitbit.messages import Unit, decode
 from helper.cloudevents import PUBSUB_EVENT, STORAGE_FINALIZED, message_from_pubsub_event
-from helper.queue import InProcessQueue
+from helper.queue import LocalQueue
 from helper.storage import LocalRawStore
 from helper.warehouse import DuckDbWarehouse
 
@@ -39,7 +39,7 @@ def test_object_names_cannot_escape_the_store(tmp_path):
 
 def test_the_queue_delivers_eventarc_shapes_and_holds_deferred_units(tmp_path):
     clock = Clock()
-    queue = InProcessQueue(clock=clock)
+    queue = LocalQueue(tmp_path / "queue.sqlite", clock=clock)
     later = Unit("user1", "steps", "reconcile", date(2026, 11, 3), date(2026, 11, 6), "retry", attempt=1,
                  not_before=clock.now + timedelta(seconds=30))
     now = Unit("user1", "steps", "reconcile", date(2026, 11, 3), date(2026, 11, 6), "daily")
@@ -49,10 +49,12 @@ def test_the_queue_delivers_eventarc_shapes_and_holds_deferred_units(tmp_path):
     first = queue.pop_ready()
     assert first.event_type == PUBSUB_EVENT and decode(message_from_pubsub_event(first.data)) == now
     assert first.attributes()["source"].startswith("//pubsub.googleapis.com/projects/")
+    queue.ack(first)
     second = queue.pop_ready()
     assert second.event_type == STORAGE_FINALIZED and second.data["name"] == "raw/x.json"
     assert second.data["bucket"] == "raw-bucket" and isinstance(second.data["generation"], str)
     assert second.subject == "objects/raw/x.json"
+    queue.ack(second)
     assert queue.pop_ready() is None and len(queue) == 1
     clock.now += timedelta(seconds=31)
     assert decode(message_from_pubsub_event(queue.pop_ready().data)) == later

@@ -103,6 +103,14 @@ class _RecordingQueue:
         self.published.extend(messages)
 
 
+class _RecordingStore:
+    def __init__(self) -> None:
+        self.created: dict[str, bytes] = {}
+
+    def create(self, name: str, body: bytes, metadata: dict[str, str], content_type: str) -> None:
+        self.created[name] = body
+
+
 class _Records(logging.Handler):
     def __init__(self) -> None:
         super().__init__(logging.WARNING)
@@ -115,9 +123,9 @@ class _Records(logging.Handler):
 def test_the_fan_out_publishes_spread_units_and_warns_about_an_unverified_app() -> None:
     from fitbit.jobs.extract import ExtractContext, fan_out
 
-    queue = _RecordingQueue()
+    queue, store = _RecordingQueue(), _RecordingStore()
     names = [f"p{i:04d}" for i in range(101)]
-    ctx = ExtractContext(store=None, queue=queue, clients=None, participants=lambda: names,  # type: ignore[arg-type]
+    ctx = ExtractContext(store=store, queue=queue, clients=None, participants=lambda: names,  # type: ignore[arg-type]
                          clock=lambda: START)
     records, logger = _Records(), logging.getLogger("fitbit.extract")  # whatever configured logging before
     logger.addHandler(records)
@@ -127,6 +135,7 @@ def test_the_fan_out_publishes_spread_units_and_warns_about_an_unverified_app() 
     logger.disabled = False
     try:
         fan_out(RunTrigger(date(2026, 11, 5), 1, "daily"), ctx)
+        assert len(store.created) == 1, "the run's plan is stored once"
     finally:
         logger.removeHandler(records)
         logger.setLevel(level)
@@ -135,12 +144,3 @@ def test_the_fan_out_publishes_spread_units_and_warns_about_an_unverified_app() 
     assert len(units) == len(_units(101)) and min(u.not_before for u in units) == START
     assert max(quota.peak_per_minute(units, n) for n in names) <= QuotaLimits.for_app(verified=False).user_budget
     assert any("OAuth app is unverified" in m for m in records.messages)
-
-
-def test_the_limiter_admits_a_users_budget_per_sliding_minute_then_says_how_long_to_wait() -> None:
-    limiter = quota.SlidingLimiter(QuotaLimits(per_user_per_minute=3, project_per_minute=5, headroom=0.0))
-    assert [limiter.admit("a", t) for t in (0.0, 1.0, 2.0)] == [0.0, 0.0, 0.0]
-    assert limiter.admit("a", 10.0) == pytest.approx(50.0)
-    assert [limiter.admit("b", t) for t in (10.0, 11.0)] == [0.0, 0.0]
-    assert limiter.admit("c", 12.0) == pytest.approx(48.0), "the project's window is full: five in a minute"
-    assert limiter.admit("a", 60.5) == 0.0, "the request at 0 s has left both windows"

@@ -60,6 +60,16 @@ def test_putting_one_name_leaves_the_others_intact(tmp_path: Path) -> None:
     assert (store.get("participant-user1"), store.get("participant-user2")) == ("one", "two-again")
 
 
+def test_deleting_one_name_leaves_the_others_and_the_file_mode_intact(tmp_path: Path) -> None:
+    store = LocalSecretStore(tmp_path / "secrets.json")
+    store.put("participant-user1", "one")
+    store.put("participant-user2", "two")
+    assert store.delete("participant-user1") is True
+    assert store.delete("participant-user1") is False  # withdrawal run twice
+    assert store.names() == ["participant-user2"] and store.get("participant-user2") == "two"
+    assert stat.S_IMODE((tmp_path / "secrets.json").stat().st_mode) == 0o600
+
+
 def test_a_missing_file_or_name_reads_as_none(tmp_path: Path) -> None:
     store = LocalSecretStore(tmp_path / "nothing.json")
     assert store.get("x") is None and store.names() == []

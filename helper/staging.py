@@ -1,0 +1,83 @@
+"""Staged batches: the NDJSON both warehouses load, and what a refused batch is recorded as.
+
+Why a module of its own: DuckDB and BigQuery stage the same files and set aside the same way a batch the
+warehouse refuses (issue #11: one bad batch must never block the rest). Two rules live here:
+
+- The NDJSON writer never emits ``NaN`` or ``Infinity``: they are not JSON, and one of them makes a
+  BigQuery load job refuse the whole file. A non-finite float is written as null and counted.
+- A refusal's reason names the error class, the line or column, never a value: it is recorded in
+  ``processing_log``, which holds no health values.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from typing import Any, Mapping, Sequence
+
+from fitbit.ports import Quarantined
+
+_LINE = re.compile(r"\bline (\d+)")
+_FIELD = re.compile(r"\bField: ([A-Za-z_][A-Za-z0-9_]*)")
+_POSITION = re.compile(r"\bposition (\d+)")
+
+
+def ndjson(rows: Sequence[Mapping[str, Any]]) -> tuple[bytes, int]:
+    """The rows as newline-delimited JSON, and how many non-finite floats were written as null."""
+    lines, nulled = [], 0
+    for row in rows:
+        try:
+            lines.append(json.dumps(row, separators=(",", ":"), default=str, allow_nan=False))
+        except ValueError:  # NaN or ±Infinity somewhere in the row: the rare path
+            clean, count = finite(row)
+            nulled += count
+            lines.append(json.dumps(clean, separators=(",", ":"), default=str, allow_nan=False))
+    return "".join(line + "\n" for line in lines).encode(), nulled
+
+
+def finite(value: Any) -> tuple[Any, int]:
+    """``value`` with every NaN / ±Infinity (nested in dicts and lists too) replaced by None, and the count."""
+    if isinstance(value, float):
+        return (value, 0) if math.isfinite(value) else (None, 1)
+    if isinstance(value, Mapping):
+        out, total = {}, 0
+        for key, item in value.items():
+            out[key], count = finite(item)
+            total += count
+        return out, total
+    if isinstance(value, (list, tuple)):
+        items = [finite(item) for item in value]
+        return [item for item, _ in items], sum(count for _, count in items)
+    return value, 0
+
+
+def refusal_reason(exc: Exception) -> str:
+    """Error class plus where (line, field, position) from the warehouse's message; never the value."""
+    text = str(exc)
+    where = [f"line {m.group(1)}" for m in [_LINE.search(text)] if m]
+    where += [f"field {m.group(1)}" for m in [_FIELD.search(text)] if m]
+    where += [f"byte {m.group(1)}" for m in [_POSITION.search(text)] if m]
+    return type(exc).__name__ + (f" at {', '.join(where)}" if where else "")
+
+
+def describe(table: str, body: bytes, stem: str, reason: str, location: str) -> Quarantined:
+    """What a refused batch was: its raw object (from the rows' lineage), participant, day and size."""
+    first: dict[str, Any] = {}
+    line = body.split(b"\n", 1)[0]
+    try:
+        parsed = json.loads(line) if line.strip() else {}
+        first = parsed if isinstance(parsed, dict) else {}
+    except ValueError:  # the first line itself is what the warehouse refused
+        pass
+    rows = sum(1 for part in body.split(b"\n") if part.strip())
+    text = {k: v for k, v in first.items() if isinstance(v, str)}
+    return Quarantined(table=table, batch_id=text.get("raw_object", stem), rows=rows, reason=reason,
+                       location=location, participant=text.get("participant_id"),
+                       civil_date=text.get("civil_date"))
+
+
+def reason_document(q: Quarantined, quarantined_at: str) -> bytes:
+    """The sidecar kept with a quarantined batch: what it is and why it was set aside."""
+    return json.dumps({"table": q.table, "batch_id": q.batch_id, "rows": q.rows, "reason": q.reason,
+                       "quarantined_at": quarantined_at}, indent=1).encode()

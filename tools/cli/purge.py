@@ -1,0 +1,93 @@
+"""What consent withdrawal removes from an embedded state dir: raw objects, staged batches, warehouse rows.
+
+Each function returns what it removed (counts only, for the audit row; never a value). All of them are
+idempotent: a second call finds nothing and returns zeros.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+from fitbit.catalogue import CONSENT_LOG_TABLE, all_tables
+from fitbit.ports import Warehouse
+from tools.cli.common import sql_list
+
+# Raw-store prefixes that hold one participant's objects (fitbit.plan.object_name / error_object_name).
+PARTICIPANT_PREFIXES = ("raw/{p}/", "errors/{p}/")
+
+
+def raw_objects(raw_dir: Path, participant: str, *, delete: bool) -> int:
+    """Count (and with ``delete``, remove) the participant's raw and error objects and their metadata."""
+    found = 0
+    for prefix in PARTICIPANT_PREFIXES:
+        rel = prefix.format(p=participant)
+        for area in ("objects", "metadata"):
+            folder = raw_dir / area / rel
+            if not folder.is_dir():
+                continue
+            if area == "objects":
+                found += sum(1 for f in folder.rglob("*") if f.is_file() and not f.name.startswith(".tmp-"))
+            if delete:
+                shutil.rmtree(folder)
+    return found
+
+
+def plan_entries(raw_dir: Path, participant: str, *, delete: bool) -> int:
+    """Count (and with ``delete``, drop) the participant's units in stored run plans (``control/plan-*``).
+
+    A plan lists ids, data types and dates only, but it names the participant, so withdrawal rewrites it.
+    """
+    found = 0
+    for plan in sorted((raw_dir / "objects" / "control").glob("plan-*.json")):
+        units = json.loads(plan.read_bytes())
+        keep = [u for u in units if u.get("participant") != participant]
+        found += len(units) - len(keep)
+        if delete and len(keep) != len(units):
+            tmp = plan.with_name(".tmp-" + plan.name)
+            tmp.write_text(json.dumps(keep, separators=(",", ":")))
+            os.replace(tmp, plan)
+    return found
+
+
+def staged_rows(staging_dir: Path, participant: str, *, delete: bool) -> int:
+    """Count (and with ``delete``, remove) the participant's rows in batches staged but not yet flushed."""
+    found = 0
+    if not staging_dir.is_dir():
+        return 0
+    for batch in sorted(staging_dir.glob("*/*.ndjson")):
+        lines = batch.read_bytes().splitlines(keepends=True)
+        keep = [line for line in lines if json.loads(line).get("participant_id") != participant]
+        found += len(lines) - len(keep)
+        if delete and len(keep) != len(lines):
+            if keep:
+                tmp = batch.with_name(".tmp-" + batch.name)
+                tmp.write_bytes(b"".join(keep))
+                os.replace(tmp, batch)
+            else:
+                batch.unlink()
+    return found
+
+
+def warehouse_rows(warehouse: Warehouse, participant: str, *, delete: bool) -> dict[str, int]:
+    """Rows of the participant per table (every table but the audit log); with ``delete``, remove them."""
+    counts: dict[str, int] = {}
+    who = f"participant_id IN ({sql_list([participant])})"
+    for table in all_tables():
+        if table is CONSENT_LOG_TABLE:
+            continue
+        (n,), = warehouse.query(f"SELECT COUNT(*) FROM {table.name} WHERE {who}")
+        if n:
+            counts[table.name] = int(n)
+            if delete:
+                warehouse.query(f"DELETE FROM {table.name} WHERE {who}")
+    return counts
+
+
+def consent_history(warehouse: Warehouse, participant: str) -> list[tuple[str, str]]:
+    """(action, when) of every consent change recorded for the participant, oldest first."""
+    return [(a, str(t)) for a, t in warehouse.query(
+        f"SELECT action, processed_at FROM consent_log WHERE participant_id IN ({sql_list([participant])}) "
+        "ORDER BY processed_at")]

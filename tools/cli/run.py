@@ -1,0 +1,148 @@
+"""``fitbit-pipeline run``: the daily job, or a backfill, through the local runtime (the same call ``make demo`` makes).
+
+This module only builds the run's trigger, prints the plan, shows progress and maps the outcome to an exit
+code; the work is ``tools.local_runtime.LocalRuntime`` (publish the trigger, deliver until the queue is empty).
+Progress: a rich progress bar on a terminal; otherwise one plain line per phase (cron mails stay short).
+Quota facts (docs/google-health-api.md §4.1, checked 2026-11-23): 300 requests per minute per user,
+120,000 per minute per project.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import threading
+from datetime import timedelta
+
+from fitbit import plan
+from fitbit.messages import RunTrigger
+from tools.cli.common import ACTION_ERRORS, EXIT_ACTION, EXIT_FAILURES, EXIT_OK, CliError, Context, civil_date, \
+    date_range, participant_list
+
+PER_USER_PER_MIN, PER_PROJECT_PER_MIN = 300, 120_000
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("run", help="run the daily job (default) or a backfill (--from/--to)",
+                       description="Fetch, store and load. Without --from: the daily job, a sliding window of "
+                       "REFETCH_DAYS (default 3) civil days ending yesterday. With --from: a backfill from that "
+                       "day to --to (default yesterday). Exit: 0 done, 1 failures recorded, 2 usage, 3 action "
+                       "needed (re-consent).")
+    p.add_argument("--from", dest="start", type=civil_date, metavar="DATE", help="first civil day of a backfill")
+    p.add_argument("--to", dest="end", type=civil_date, metavar="DATE", help="last civil day (default yesterday)")
+    p.add_argument("--participants", type=participant_list, metavar="ID,ID", help="only these (default all)")
+    p.add_argument("--plan", action="store_true", help="print units, API requests and time at the quota; stop")
+    p.add_argument("--max-wait", type=float, default=600.0, metavar="S",
+                   help="longest deferral (Retry-After) to wait for within this run (default 600 s)")
+    p.set_defaults(handler=run)
+
+
+def trigger_for(args: argparse.Namespace, ctx: Context, refetch_days: int) -> RunTrigger:
+    yesterday = ctx.now.date() - timedelta(days=1)
+    end = args.end or yesterday
+    date_range(args.start, end)
+    if end > yesterday:
+        raise CliError(f"--to {end} is not over yet; the last complete civil day is {yesterday}")
+    if args.start is None:
+        if args.end is not None:
+            raise CliError("--to needs --from (the daily job always ends yesterday)")
+        return RunTrigger(None, refetch_days, "daily", tuple(args.participants or ()),
+                          run_id=f"daily-{yesterday}")
+    days = (end - args.start).days + 1
+    return RunTrigger(end, days, "backfill", tuple(args.participants or ()), run_id=f"backfill-{args.start}-{end}")
+
+
+def describe_plan(units: list, participants: list[str]) -> str:
+    """Units, first-pass API requests (one per unit; next pages and follow-ups add more) and time at the quota."""
+    per_user = {p: sum(1 for u in units if u.participant == p) for p in participants}
+    minutes = max([n / PER_USER_PER_MIN for n in per_user.values()] + [len(units) / PER_PROJECT_PER_MIN, 0.0])
+    return (f"plan: {len(participants)} participant(s), {len(units)} units, >= {len(units)} API requests "
+            f"(next pages and follow-ups add more), >= {math.ceil(minutes * 60)} s at the quota "
+            f"({PER_USER_PER_MIN}/min per user)")
+
+
+def run(args: argparse.Namespace, ctx: Context) -> int:
+    ctx.require_state_dir()
+    settings = ctx.settings()
+    participants = ctx.participants(args.participants)
+    if not participants:
+        raise CliError("no participant is enrolled: run `fitbit-pipeline authorise PARTICIPANT` first")
+    trigger = trigger_for(args, ctx, settings.refetch_days)
+    units = plan.units_for_run(trigger, participants, ctx.now.date(),
+                               plan.PlanOptions(heart_rate_seconds=settings.heart_rate_seconds))
+    start, end = plan.run_window(trigger, ctx.now.date())
+    print(f"{trigger.reason} {start} .. {end - timedelta(days=1)}; " + describe_plan(units, participants),
+          file=ctx.out, flush=True)
+    if args.plan:
+        return EXIT_OK
+    from tools.local_runtime import LocalRuntime  # functions-framework: imported only when a run happens
+
+    from tools.state_lock import AnotherRunInProgress
+
+    try:
+        runtime = LocalRuntime(settings, max_wait_s=args.max_wait)
+    except AnotherRunInProgress as exc:  # one run per state dir: wait for it, nothing was touched
+        print(f"run: {exc}", file=ctx.err)
+        return EXIT_ACTION
+    started = ctx.now
+    with runtime:  # releases the state-dir lock however the run ends
+        if len(runtime.queue):
+            print(f"resuming: {len(runtime.queue)} deliveries left by an interrupted run", file=ctx.out, flush=True)
+        if not runtime.publish_once(trigger.run_id, [trigger]):
+            print(f"{trigger.run_id} was started before on this state dir: resuming it", file=ctx.out)
+        with _progress(runtime, len(units), ctx):
+            stats = runtime.run_until_empty()
+        failures = runtime.adapters.warehouse().query(
+            "SELECT error_class, COUNT(*) FROM processing_log WHERE status = 'failed' "
+            f"AND processed_at >= TIMESTAMP '{started.strftime('%Y-%m-%d %H:%M:%S')}+00' GROUP BY 1 ORDER BY 1")
+    pending = stats.pending_line()  # deferrals beyond --max-wait: flushed, kept queued for the next run
+    if pending:
+        print(pending, file=ctx.out)
+    print(f"run: {stats.delivered} deliveries in {stats.seconds:.1f} s, {stats.deferred} deferred (rate limit), "
+          f"{stats.redelivered} redelivered, {len(stats.dead_lettered)} dead-lettered", file=ctx.out)
+    for error_class, count in failures:
+        print(f"  failed: {error_class} x{count}", file=ctx.out)
+    print("see `fitbit-pipeline status` for the day ledger", file=ctx.out)
+    if any(error_class in ACTION_ERRORS for error_class, _ in failures):
+        print("action needed: a participant must consent again (`fitbit-pipeline status` names who)", file=ctx.err)
+        return EXIT_ACTION
+    return EXIT_FAILURES if failures or stats.dead_lettered else EXIT_OK
+
+
+class _progress:
+    """A rich progress bar fed by polling the runtime's counters (a terminal only; else nothing)."""
+
+    def __init__(self, runtime: object, units: int, ctx: Context) -> None:
+        self.runtime, self.ctx = runtime, ctx
+        self.estimate = 2 * units + 2  # each unit is delivered, then its stored page; plus trigger and plan
+        self.enabled = bool(getattr(ctx.out, "isatty", lambda: False)())
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def __enter__(self) -> _progress:
+        if self.enabled:
+            self._thread = threading.Thread(target=self._show, name="progress", daemon=True)
+            self._thread.start()
+        else:
+            print("fetching and loading...", file=self.ctx.out, flush=True)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def _show(self) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        stats = self.runtime.stats  # type: ignore[attr-defined]
+        columns = (TextColumn("deliveries"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[note]}"),
+                   TimeRemainingColumn())
+        with Progress(*columns, console=Console(file=self.ctx.out, force_terminal=True), transient=True) as bar:
+            task = bar.add_task("run", total=self.estimate, note="")
+            while not self._stop.wait(0.2):
+                done = stats.delivered
+                bar.update(task, completed=done, total=max(self.estimate, done + 1),
+                           note=f"deferred {stats.deferred}, retried {stats.redelivered}, "
+                                f"dead {len(stats.dead_lettered)}")
