@@ -1,4 +1,4 @@
-"""``python -m benchmarks [--json]``: every benchmark of issue #7, one JSON object per line, then a summary.
+"""``python -m benchmarks [--json]``: every benchmark of issues #7 and #14, one JSON object per line, then a summary.
 
 With ``--json`` stdout carries only the JSON lines (one per benchmark, plus a ``machine`` line first)
 and the human summary goes to stderr; without it, stdout carries the summary alone. ``--only NAME``
@@ -16,13 +16,13 @@ from typing import Any, Callable
 from benchmarks.timing import machine
 
 NAMES = ("transform_hr_1s_day", "transform_all_types_day", "api_requests_per_participant_day", "e2e_scaling",
-         "report_cohort", "bigquery_cost")
+         "report_cohort", "bigquery_cost", "cohort_daily")
 TARGETS = {"ratio_vs_parse": (">=", 0.5), "ratio_vs_typed_decode": (">=", 0.5), "speedup_vs_pandas": (">=", 10), "peak_mib": ("<", 150),
            "merge_scanned_over_staged": ("<=", 3)}
 
 
 def _runners(args: argparse.Namespace) -> dict[str, Callable[[], dict[str, Any]]]:
-    from benchmarks import bigquery_cost, pages, pipeline, report, transform
+    from benchmarks import bigquery_cost, cohort, pages, pipeline, report, transform
 
     rounds, pandas_rounds = (2, 1) if args.quick else (args.rounds, args.pandas_rounds)
     return {
@@ -35,6 +35,8 @@ def _runners(args: argparse.Namespace) -> dict[str, Callable[[], dict[str, Any]]
                                                     1 if args.quick else args.e2e_days),
         "report_cohort": lambda: report.bench((5, 100) if args.quick else (5, 1000)),
         "bigquery_cost": bigquery_cost.bench,
+        "cohort_daily": lambda: cohort.cohort_daily(10 if args.quick else args.participants,
+                                                    latency_ms=args.latency_ms),
     }
 
 
@@ -74,6 +76,15 @@ def summary_line(figures: dict[str, Any]) -> str:
                 f"staged (1 s heart rate: {hr['merge_scanned_gb_per_day']} / {hr['staged_gb_per_day']} GB); "
                 f"storage {figures['storage_gib_per_participant_year']} GiB per participant-year "
                 f"({hr['storage_gib_per_participant_year']} with 1 s heart rate)\n    " + "; ".join(_verdicts(figures)))
+    if name == "cohort_daily":
+        from benchmarks.cohort import verdicts
+
+        return (f"{name}: {figures['participants']:,} participants x {figures['days']} day at "
+                f"{figures['latency_ms']:g} ms, {figures['runtime']} runtime: {figures['requests']:,} requests, "
+                f"{figures['rows']:,} rows in {figures['wall_s']} s; pipeline "
+                f"{figures['pipeline_cpu_s_per_participant_day']} CPU s per participant-day, simulator "
+                f"{figures['simulator_cpu_s']} CPU s; peak {figures['peak_user_rpm']}/min per user, "
+                f"{figures['peak_project_rpm']:,}/min project\n    " + "; ".join(verdicts(figures)))
     return json.dumps(figures)
 
 
@@ -85,6 +96,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pandas-rounds", type=int, default=3, help="rounds for the slower pandas baseline")
     parser.add_argument("--e2e-days", type=int, default=3, help="days per participant in e2e_scaling")
     parser.add_argument("--quick", action="store_true", help="a smoke run: fewer rounds, smaller cohorts")
+    parser.add_argument("--participants", type=int, default=1000, help="cohort size of cohort_daily")
+    parser.add_argument("--latency-ms", type=float, default=150.0, help="simulated API latency in cohort_daily")
     args = parser.parse_args(argv)
     from helper import logs
 

@@ -126,6 +126,7 @@ def _extract_context(a: Adapters) -> ExtractContext:
         participants=lambda: enrolled_participants(a.secrets), clock=a.clock,
         max_attempts=a.settings.max_attempts,
         options=PlanOptions(heart_rate_seconds=a.settings.heart_rate_seconds),
+        app_verified=a.settings.oauth_app_verified,
     )
 
 

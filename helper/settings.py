@@ -45,6 +45,7 @@ class Settings:
     sleep_refetch_delay_s: float = 3600.0
     max_sleep_refetches: int = 6
     heart_rate_seconds: bool = False
+    oauth_app_verified: bool = False  # Google verified the OAuth app: 300 requests/min per user, > 100 users
     secrets_backend: SecretsBackend = "file"
     # Webhooks (functions/notify): Google's public signing keyset, the coalescing window, and whether a
     # notification must carry the endpoint secret (one live report: Google sends it only while verifying).
@@ -86,6 +87,7 @@ class Settings:
             "MAX_ATTEMPTS": str(self.max_attempts), "SLEEP_REFETCH_DELAY_S": repr(self.sleep_refetch_delay_s),
             "MAX_SLEEP_REFETCHES": str(self.max_sleep_refetches),
             "HEART_RATE_SECONDS": "true" if self.heart_rate_seconds else "false",
+            "OAUTH_APP_VERIFIED": "true" if self.oauth_app_verified else "false",
             "SECRETS_BACKEND": self.secrets_backend,
             "WEBHOOK_KEYSET_URL": self.webhook_keyset_url, "WEBHOOK_COALESCE_S": repr(self.webhook_coalesce_s),
             "WEBHOOK_REQUIRE_AUTHORIZATION": "true" if self.webhook_require_authorization else "false",
@@ -119,6 +121,7 @@ class Settings:
             sleep_refetch_delay_s=_float(env, "SLEEP_REFETCH_DELAY_S", 3600.0, low=0.0),
             max_sleep_refetches=_int(env, "MAX_SLEEP_REFETCHES", 6, low=0, high=100),
             heart_rate_seconds=_bool(env, "HEART_RATE_SECONDS", False),
+            oauth_app_verified=_bool(env, "OAUTH_APP_VERIFIED", False),
             secrets_backend=_secrets_backend(env, runtime),
             webhook_keyset_url=(_url(env, "WEBHOOK_KEYSET_URL", WEBHOOK_KEYSET_URL) or "").rstrip("/"),
             webhook_coalesce_s=_float(env, "WEBHOOK_COALESCE_S", 60.0, low=1.0),

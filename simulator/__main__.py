@@ -13,6 +13,7 @@ from datetime import date
 from simulator.app import Simulator
 from simulator.config import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_END_DATE, SimConfig
 from simulator.control import DEFAULT_QUOTA
+from simulator.quota import DEFAULT_PROJECT_QUOTA
 from simulator.server import SimulatorServer
 
 
@@ -56,7 +57,13 @@ def parser() -> argparse.ArgumentParser:
     f.add_argument("--account-not-linked", type=_users, default=[], help="comma-separated users: ACCOUNT_NOT_LINKED")
     f.add_argument("--testing-grants", action="store_true", help="7-day refresh tokens (refresh_token_expires_in)")
     f.add_argument("--reject-sleep-filters", action="store_true", help="reject every filter on sleep")
-    f.add_argument("--quota-per-minute", type=int, default=DEFAULT_QUOTA)
+    f.add_argument("--quota-per-minute", type=int, default=DEFAULT_QUOTA, help="per-user quota (default 300)")
+    f.add_argument("--project-quota-per-minute", type=int, default=DEFAULT_PROJECT_QUOTA,
+                   help="project-wide quota (default 120000)")
+    f.add_argument("--latency-ms", type=float, default=0.0,
+                   help="realistic latency of every data response, e.g. 150 (overlaps across connections)")
+    f.add_argument("--latency-jitter", type=float, default=0.5,
+                   help="latency varies uniformly by +/- this fraction, seeded by --seed (default 0.5)")
     return p
 
 
@@ -64,7 +71,8 @@ def faults_from(args: argparse.Namespace) -> dict[str, object]:
     faults: dict[str, object] = {
         "slow_ms": args.slow_ms, "revoked_grant": args.revoked_grant, "account_not_linked": args.account_not_linked,
         "testing_grants": args.testing_grants, "reject_sleep_filters": args.reject_sleep_filters,
-        "quota_per_minute": args.quota_per_minute,
+        "quota_per_minute": args.quota_per_minute, "project_quota_per_minute": args.project_quota_per_minute,
+        "latency_ms": args.latency_ms, "latency_jitter": args.latency_jitter,
     }
     for knob, count in (("rate_limit", args.rate_limit_burst), ("unavailable", args.unavailable),
                         ("truncate", args.truncate)):

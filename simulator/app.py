@@ -98,7 +98,7 @@ class Simulator:
         self.config = config or SimConfig()
         c = self.config
         self.cohort = Cohort.build(c.users, c.days, c.seed, c.end_date, c.syncs_through_health_connect)
-        self.control = Control(wall, c.faults)
+        self.control = Control(wall, c.faults, seed=c.seed)
         self.started = self.control.now()
         self.store = DataStore(c.seed, self.cohort, self.sleep_processed, BUILDERS, c)
         self.oauth = OAuthServer(self.cohort, self.control, c.client_id, c.client_secret)
@@ -147,9 +147,9 @@ class Simulator:
             response = error_response(err, pretty)
         status = response[0]
         self.control.record(stats_user, found[0], found[1], status)
-        slow = self.control.faults.slow_ms
-        if slow:
-            time.sleep(slow / 1000)
+        delay = self.control.delay_s()
+        if delay:
+            time.sleep(delay)  # this request's server thread only: other connections' requests overlap it
         return response
 
     def _api(self, found: tuple[str, str, dict[str, str]], access: Any, query: dict[str, str],
@@ -163,11 +163,13 @@ class Simulator:
         if segment not in ("me", persona.health_user_id):
             raise ApiError(403, "PERMISSION_DENIED", "The caller does not have permission")
         if (burst := self.control.take("rate_limit", persona.label)) is not None:
+            self.control.injected_rate_limit()
             raise rate_limited(burst.retry_after_s)
         if self.control.take("unavailable", persona.label) is not None:
             raise unavailable()
-        if (wait := self.control.quota(persona.label)) is not None:
-            raise rate_limited(wait)
+        if (refused := self.control.quota(persona.label)) is not None:
+            per, limit, wait = refused
+            raise rate_limited(wait, per, limit)
         if persona.label in self.control.faults.account_not_linked:
             raise account_not_linked()
         system = system_params.read(query, headers)

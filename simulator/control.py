@@ -1,8 +1,7 @@
-"""Fault injection, the per-user quota and request statistics: the simulator's control plane.
+"""Fault injection, the quotas, latency and request statistics: the simulator's control plane.
 
-Quota (rate-limits guide, checked 2026-11-23): 300 requests per minute per user, enforced here as a
-sliding 60 s window; the 429 carries ``Retry-After`` (whole seconds until the oldest request leaves
-the window). Rejected requests do not count against the window.
+Quotas (rate-limits guide, checked 2026-11-23): 300 requests per minute per user and 120,000 per minute
+per project, each a sliding 60 s window (``simulator/quota.py``); the 429 carries ``Retry-After``.
 
 Fault knobs (CLI flags and ``POST /_admin/faults``, same names):
 
@@ -10,11 +9,14 @@ Fault knobs (CLI flags and ``POST /_admin/faults``, same names):
   "retry_after_s": S}`` - the next N data requests (of that user, or anyone) get 429 with
   Retry-After, 503 UNAVAILABLE, or a 200 whose JSON body is cut in half;
 - ``slow_ms``: delay every data response;
+- ``latency_ms`` / ``latency_jitter``: realistic latency: each data response waits ``latency_ms`` times a
+  seeded uniform factor in [1 - jitter, 1 + jitter] (jitter default 0.5). The wait happens on the
+  request's own server thread, so requests on other connections overlap it, as at Google's front end;
 - ``revoked_grant``: users whose refresh tokens answer ``invalid_grant``;
 - ``account_not_linked``: users whose data requests answer 400 ``ACCOUNT_NOT_LINKED``;
 - ``testing_grants``: issue 7-day refresh tokens (``refresh_token_expires_in``) that then expire;
 - ``reject_sleep_filters``: reject any filter on sleep (as one 3P client observed live);
-- ``quota_per_minute``: the per-user limit; ``advance_clock_s``: move the simulator clock forward
+- ``quota_per_minute``: the per-user limit; ``project_quota_per_minute``: the project's; ``advance_clock_s``: move the simulator clock forward
   (token expiry, quota window, sleep processing).
 
 Short aliases (used by the pipeline's end-to-end tests): ``{"rate_limit_burst": N, "retry_after_s": S,
@@ -24,17 +26,19 @@ knob may also be a bare count (``{"unavailable": 2}``).
 
 from __future__ import annotations
 
-import math
+import random
 import threading
-from collections import defaultdict, deque
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from simulator.quota import DEFAULT_PROJECT_QUOTA, DEFAULT_USER_QUOTA, QuotaWindows
+
 BURSTS = ("rate_limit", "unavailable", "truncate")
 ALIASES = {"rate_limit_burst": "rate_limit", "server_errors": "unavailable", "truncated_bodies": "truncate",
            "revoke": "revoked_grant"}
-DEFAULT_QUOTA = 300
+DEFAULT_QUOTA = DEFAULT_USER_QUOTA
 
 
 @dataclass
@@ -53,18 +57,23 @@ class Faults:
     testing_grants: bool = False
     reject_sleep_filters: bool = False
     quota_per_minute: int = DEFAULT_QUOTA
+    project_quota_per_minute: int = DEFAULT_PROJECT_QUOTA
+    latency_ms: float = 0.0
+    latency_jitter: float = 0.5
 
 
 class Control:
     """Thread-safe fault state, quota windows, statistics and the simulator clock."""
 
-    def __init__(self, wall: Callable[[], float], initial: dict[str, Any] | None = None) -> None:
+    def __init__(self, wall: Callable[[], float], initial: dict[str, Any] | None = None, seed: int = 1) -> None:
         self._wall = wall
         self._lock = threading.Lock()
         self._initial = dict(initial or {})
+        self._seed = seed
+        self._latency_rng = random.Random(seed)
         self.clock_offset_s = 0.0
         self.faults = Faults()
-        self._window: dict[str, deque[float]] = defaultdict(deque)
+        self.windows = QuotaWindows()
         self._reset_stats()
         self.apply(self._initial)
 
@@ -89,7 +98,8 @@ class Control:
         """
         spec = _normalise(spec)
         known = set(BURSTS) | {"slow_ms", "revoked_grant", "account_not_linked", "testing_grants",
-                               "reject_sleep_filters", "quota_per_minute", "advance_clock_s"}
+                               "reject_sleep_filters", "quota_per_minute", "project_quota_per_minute",
+                               "latency_ms", "latency_jitter", "advance_clock_s"}
         unknown = set(spec) - known
         if unknown:
             raise ValueError(f"unknown fault knobs {sorted(unknown)}; known: {sorted(known)}")
@@ -114,7 +124,16 @@ class Control:
                 if name in spec:
                     setattr(f, name, bool(spec[name]))
             if "quota_per_minute" in spec:
-                f.quota_per_minute = max(1, int(spec["quota_per_minute"]))
+                f.quota_per_minute = self.windows.per_user = max(1, int(spec["quota_per_minute"]))
+            if "project_quota_per_minute" in spec:
+                f.project_quota_per_minute = self.windows.per_project = max(1, int(spec["project_quota_per_minute"]))
+            if "latency_ms" in spec:
+                f.latency_ms = max(0.0, float(spec["latency_ms"]))
+            if "latency_jitter" in spec:
+                jitter = float(spec["latency_jitter"])
+                if not 0.0 <= jitter <= 1.0:
+                    raise ValueError("latency_jitter is a fraction between 0 and 1")
+                f.latency_jitter = jitter
             if "advance_clock_s" in spec:
                 self.clock_offset_s += float(spec["advance_clock_s"])
 
@@ -139,21 +158,37 @@ class Control:
                 "slow_ms": f.slow_ms, "revoked_grant": sorted(f.revoked_grant),
                 "account_not_linked": sorted(f.account_not_linked), "testing_grants": f.testing_grants,
                 "reject_sleep_filters": f.reject_sleep_filters, "quota_per_minute": f.quota_per_minute,
-                "clock_offset_s": self.clock_offset_s,
+                "project_quota_per_minute": f.project_quota_per_minute, "latency_ms": f.latency_ms,
+                "latency_jitter": f.latency_jitter, "clock_offset_s": self.clock_offset_s,
             }
 
-    # -- quota ----------------------------------------------------------------------------------
-    def quota(self, user: str) -> int | None:
-        """Count a request in the user's window; seconds to wait when the window is full."""
+    # -- quota and latency ----------------------------------------------------------------------
+    def quota(self, user: str) -> tuple[str, int, int] | None:
+        """Count a request in the user's and the project's windows.
+
+        Returns:
+            None, or when a window is full: (which: "user" | "project", its limit, seconds until it has room).
+        """
         now = self.now()
         with self._lock:
-            window = self._window[user]
-            while window and window[0] <= now - 60:
-                window.popleft()
-            if len(window) >= self.faults.quota_per_minute:
-                return max(1, math.ceil(window[0] + 60 - now))
-            window.append(now)
-            return None
+            refused = self.windows.take(user, now)
+            if refused is None:
+                return None
+            limit = self.windows.per_user if refused[0] == "user" else self.windows.per_project
+            return refused[0], limit, refused[1]
+
+    def injected_rate_limit(self) -> None:
+        with self._lock:
+            self.windows.injected()
+
+    def delay_s(self) -> float:
+        """How long this data response waits: ``slow_ms`` plus a seeded, jittered ``latency_ms``."""
+        f = self.faults
+        if not f.latency_ms:
+            return f.slow_ms / 1000
+        with self._lock:
+            factor = self._latency_rng.uniform(1.0 - f.latency_jitter, 1.0 + f.latency_jitter)
+        return (f.slow_ms + f.latency_ms * factor) / 1000
 
     # -- statistics -----------------------------------------------------------------------------
     def record(self, user: str, data_type: str, method: str, status: int) -> None:
@@ -178,6 +213,7 @@ class Control:
                 "by_user_data_type": {u: {t: dict(m) for t, m in sorted(ts.items())}
                                       for u, ts in sorted(self.by_user_type.items())},
                 "oauth": dict(self.oauth),
+                "quota": self.windows.stats(),
             }
 
     def reset(self) -> None:
@@ -188,7 +224,8 @@ class Control:
         with self._lock:
             self._reset_stats()
             self.faults = Faults()
-            self._window.clear()
+            self.windows = QuotaWindows()
+            self._latency_rng = random.Random(self._seed)
             self.clock_offset_s = 0.0
         self.apply(self._initial)
 

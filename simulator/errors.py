@@ -80,13 +80,16 @@ def disallowed_scopes(method: str) -> ApiError:
                     "DISALLOWED_OAUTH_SCOPES", domain="googleapis.com", metadata={"service": SERVICE, "method": method})
 
 
-def rate_limited(retry_after_s: int) -> ApiError:
+def rate_limited(retry_after_s: int, per: str = "user", limit: int = 300) -> ApiError:
+    """A quota 429; ``per``: "user" or "project" (Google's limit names follow the Cloud quota convention)."""
+    name, metric = (("Queries per minute per user", "QueriesPerMinutePerUser") if per != "project"
+                    else ("Queries per minute", "QueriesPerMinutePerProject"))
     return ApiError(
         429, "RESOURCE_EXHAUSTED",
-        "Quota exceeded for quota metric 'Queries' and limit 'Queries per minute per user' of service "
+        f"Quota exceeded for quota metric 'Queries' and limit '{name}' of service "
         "'health.googleapis.com' for consumer 'project_number:000000000000'.",
         "RATE_LIMIT_EXCEEDED", domain="googleapis.com",
-        metadata={"service": SERVICE, "quota_limit": "QueriesPerMinutePerUser", "quota_limit_value": "300"},
+        metadata={"service": SERVICE, "quota_limit": metric, "quota_limit_value": str(limit)},
         headers={"Retry-After": str(retry_after_s)})
 
 

@@ -53,6 +53,9 @@ def make_handler(sim: Simulator) -> type[BaseHTTPRequestHandler]:
 class SimulatorServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # The standard backlog of 5 refused connections when 32 pipeline threads opened theirs at once
+    # (a token refresh failed with a transport error); Google's front ends accept them.
+    request_queue_size = 256
 
     def __init__(self, sim: Simulator, host: str = "127.0.0.1", port: int = 0) -> None:
         super().__init__((host, port), make_handler(sim))

@@ -1,7 +1,7 @@
 """extract: one work message in, at most one API request out, its raw page stored untouched.
 
 Outcomes, by design (errors are Transient or Terminal):
-- run trigger → fan out into units (one publish call);
+- run trigger → fan out into units (one publish call), spread in time under the quotas (fitbit/quota.py);
 - unit → one request; the page is stored under a deterministic name with the request metadata;
 - 429 → the unit is deferred: republished with a not-before time (Retry-After, else exponential
   backoff), so a rate-limit storm delays the run but loses nothing and does not fail it;
@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Callable, Sequence
 
-from fitbit import plan
+from fitbit import plan, quota
 from fitbit.catalogue import unit_kind
 from fitbit.client import HealthClient
 from fitbit.errors import MalformedMessage, NotYet, RateLimited, TerminalError, TransientError
@@ -42,6 +42,7 @@ class ExtractContext:
     clock: Callable[[], datetime]
     max_attempts: int = 8
     options: plan.PlanOptions = field(default_factory=plan.PlanOptions)
+    app_verified: bool = False  # the OAuth app's verification status sets the per-user quota
 
 
 def backoff_seconds(unit: Unit, retry_after_s: float | None) -> float:
@@ -72,10 +73,16 @@ def handle_message(data: bytes, ctx: ExtractContext) -> str:
 def fan_out(trigger: RunTrigger, ctx: ExtractContext) -> str:
     participants = list(trigger.participants) or list(ctx.participants())
     today: date = ctx.clock().date()
-    units = plan.units_for_run(trigger, participants, today, ctx.options)
+    if (warning := quota.unverified_warning(len(participants), ctx.app_verified)) is not None:
+        log.warning(warning)
+    limits = quota.QuotaLimits.for_app(ctx.app_verified)
+    planned = plan.units_for_run(trigger, participants, today, ctx.options)
+    units = quota.spread(planned, ctx.clock(), limits)
     ctx.queue.publish(units)
-    record_plan(trigger, units, ctx)
-    log.info("run fanned out", extra={"participants": len(participants), "units": len(units)})
+    record_plan(trigger, planned, ctx)  # unspread: the plan's name does not depend on when it ran
+    last = max((u.not_before for u in units if u.not_before), default=None)
+    log.info("run fanned out", extra={"participants": len(participants), "units": len(units),
+                                      "last_not_before": utc_text(last) if last else ""})
     return f"fanned-out:{len(units)}"
 
 
