@@ -1,7 +1,7 @@
 """The report at cohort scale: who needs action and why, distributions, the compact adherence map, the cards.
 
 Pure rendering from hand-built ``ReportData``; the same from a real DuckDB warehouse of 60 synthetic
-participants is in tests/local/test_report_cohort.py, and the figures at 1,000 in ``benchmarks`` (report_cohort).
+participants is in tests/local/test_report_cohort_warehouse.py, and the figures at 1,000 in ``benchmarks`` (report_cohort).
 """
 
 from __future__ import annotations
