@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from helper.warehouse import DuckDbWarehouse
 from tests.purity import guarded_phase
 
 
@@ -23,3 +24,12 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Generator[None, Any, Any]:
     return (yield from guarded_phase(item, "teardown"))
+
+
+@pytest.fixture
+def warehouse(tmp_path: Any) -> Generator[DuckDbWarehouse, None, None]:
+    """An empty embedded warehouse with every table, in the test's own folder (a file, no server)."""
+    w = DuckDbWarehouse(tmp_path / "w.duckdb", "fitbit", tmp_path / "staging")
+    w.ensure_schema()
+    yield w
+    w.close()

@@ -10,7 +10,6 @@ from fitbit.messages import Unit, decode
 from helper.cloudevents import PUBSUB_EVENT, STORAGE_FINALIZED, message_from_pubsub_event
 from helper.queue import LocalQueue
 from helper.storage import LocalRawStore
-from helper.warehouse import DuckDbWarehouse
 
 
 class Clock:
@@ -63,14 +62,6 @@ def test_the_queue_delivers_eventarc_shapes_and_holds_deferred_units(tmp_path):
 def _row(steps, fetched, obj):
     return {"participant_id": "user1", "civil_date": "2026-11-01", "steps": steps, "raw_object": obj,
             "parser_version": "t", "fetched_at": fetched, "loaded_at": fetched}
-
-
-@pytest.fixture
-def warehouse(tmp_path):
-    w = DuckDbWarehouse(tmp_path / "w.duckdb", "fitbit", tmp_path / "staging")
-    w.ensure_schema()
-    yield w
-    w.close()
 
 
 def test_merging_is_idempotent_and_the_newest_fetch_wins(warehouse):

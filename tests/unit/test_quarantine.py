@@ -17,7 +17,6 @@ from fitbit.jobs.transform import TransformContext
 from fitbit.messages import Unit, encode
 from helper.staging import ndjson, refusal_reason
 from helper.storage import LocalRawStore
-from helper.warehouse import DuckDbWarehouse
 
 STEPS = table_spec("steps", "dailyRollUp")
 TOO_BIG = 2**63  # one past INT64's maximum
@@ -33,14 +32,6 @@ def _log_row(obj):
             "method": "dailyRollUp", "status": "loaded", "error_class": None, "fix": None,
             "row_counts": {"steps_daily": 1}, "attempt": 0, "parser_version": "t",
             "processed_at": "2026-11-02T00:00:00Z"}
-
-
-@pytest.fixture
-def warehouse(tmp_path):
-    w = DuckDbWarehouse(tmp_path / "w.duckdb", "fitbit", tmp_path / "staging")
-    w.ensure_schema()
-    yield w
-    w.close()
 
 
 def test_a_refused_batch_is_set_aside_and_every_other_batch_and_table_still_merges(warehouse, tmp_path):
