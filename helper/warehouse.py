@@ -86,12 +86,15 @@ class DuckDbWarehouse:
     def stage(self, table: TableSpec, rows: Sequence[Mapping[str, Any]], batch_id: str) -> None:
         if not rows:
             return
-        folder = self.staging_dir / table.name
-        folder.mkdir(parents=True, exist_ok=True)
         body, nulled = ndjson(rows)
         self.nulled += nulled
         _count_nulled(table, nulled, batch_id)
-        write_atomic(folder / f"{_safe(batch_id)}.ndjson", body)
+        path = self.staging_dir / table.name / f"{_safe(batch_id)}.ndjson"
+        try:
+            write_atomic(path, body)
+        except FileNotFoundError:  # the table's first batch: its folder is made once, not checked per batch
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_atomic(path, body)
 
     def flush(self, on_quarantine: OnQuarantine = None) -> FlushResult:
         self.ensure_schema()

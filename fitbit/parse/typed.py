@@ -20,7 +20,8 @@ once: ``typed_read`` is None for them.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from bisect import bisect_left
 from functools import cache
 from itertools import repeat
 from operator import add, attrgetter, itemgetter
@@ -31,10 +32,10 @@ from msgspec import UNSET, Raw, Struct, UnsetType
 
 from fitbit.catalogue import ValueColumn
 from fitbit.catalogue.common import PARSED_LINEAGE
-from fitbit.parse.columns import Getter, absent_value, converter, source_columns
+from fitbit.parse.columns import INT64_MAX, INT64_MIN, Getter, absent_value, converter, int64, source_columns
 from fitbit.parse.fast import _MM_SS, _Clock, _memo_entry
 from fitbit.parse.fetches import fetch_rows
-from fitbit.parse.page import PageContext, ParsedPage, Row
+from fitbit.parse.page import ColumnRows, Constant, PageContext, ParsedPage
 from fitbit.parse.reference import POINT, ROLLUPS, PageState, ReadPlan, date_of, read_plan
 
 SOURCE_KEYS = ("source_key", "source_platform", "source_recording_method", "source_device",
@@ -84,7 +85,7 @@ _TIME_KEYS = {
 _INTERVAL_KEYS = ("civil_date", "start_time", "end_time", "start_utc_offset_s", "end_utc_offset_s",
                   "civil_start_time", "civil_end_time", "offset_source")
 
-Columns = dict[str, Any]  # column name -> a sequence of one value per point (or ``repeat`` of a constant)
+Columns = dict[str, Any]  # column name -> a sequence of one value per point, or a ``Constant``
 
 
 class TypedRead(Struct, frozen=True, gc=False):
@@ -131,8 +132,9 @@ def _value_struct(json_key: str, record_type: str, columns: tuple[ValueColumn, .
                                   rename={_field_name(i): k for i, k in enumerate(children)})
         rename[_field_name(index)] = parent
         fields.append((_field_name(index), Union[child, None, UnsetType], UNSET))
+        parent_of = attrgetter(_field_name(index))  # one getter per parent: its children share one pass
         for i, column in enumerate(children.values()):
-            nested.append((column, attrgetter(_field_name(index)), attrgetter(_field_name(i))))
+            nested.append((column, parent_of, attrgetter(_field_name(i))))
     return msgspec.defstruct(f"{json_key}_value", fields, gc=False, rename=rename), plain, nested
 
 
@@ -193,12 +195,12 @@ def decode(read: TypedRead, body: bytes | str) -> Any:
         raise OffPath from None
 
 
-def typed_rows(read: TypedRead, page: PageState, points: list[Any]) -> list[Row]:
-    """The rows of a decoded page, in the reference path's key order; raises ``OffPath`` (or whatever a
-    value raises) for a page the existing path must parse instead."""
+def typed_rows(read: TypedRead, page: PageState, points: list[Any]) -> ColumnRows:
+    """The rows of a decoded page as columns, in the reference path's key order; raises ``OffPath`` (or
+    whatever a value raises) for a page the existing path must parse instead."""
     plan, ctx = read.plan, page.ctx
     if not points:
-        return []
+        return ColumnRows(plan.keys, {}, 0)
     values = list(map(read.value_attr, points))
     columns: Columns = _times(plan.dt.record_type, plan.dt.dated_by_end, values)
     if plan.dt.named:
@@ -206,30 +208,56 @@ def typed_rows(read: TypedRead, page: PageState, points: list[Any]) -> list[Row]
         if plan.dt.identifiable:
             if not all(names):
                 raise OffPath  # a name to derive (and count): the reference path does it
-            columns["name_derived"] = repeat(False)
+            columns["name_derived"] = Constant(False)
         columns["data_point_name"] = names
     if plan.read.with_source:
-        columns.update(zip(SOURCE_KEYS, zip(*map(_Sources().__getitem__, map(bytes, map(_SOURCE, points))))))
-    columns["participant_id"] = repeat(ctx.participant)
+        columns.update(_source_columns(points))
+    columns["participant_id"] = Constant(ctx.participant)
     for name, get, convert, default in read.values:
         columns[name] = _column(list(map(get, values)), convert, default)
+    parents_of: dict[Getter, list[Any]] = {}
     for name, parent_of, get, convert, default in read.nested:
-        parents = list(map(parent_of, values))
-        if UNSET in parents or None in parents:  # missing parent: NULL; null parent: its fields' zeros
+        parents = parents_of.get(parent_of) or parents_of.setdefault(parent_of, list(map(parent_of, values)))
+        try:
+            children = list(map(get, parents))
+        except AttributeError:  # a parent missing (NULL) or null (its fields' zeros): value by value
             columns[name] = [None if parent is UNSET else default if parent is None or (raw := get(parent)) is None
                              else _convert(convert, raw) for parent in parents]
         else:
-            columns[name] = _column(list(map(get, parents)), convert, default)
+            columns[name] = _column(children, convert, default)
     for name, stamp in page.lineage.items():
-        columns[name] = repeat(stamp)
-    return list(map(dict, map(zip, repeat(plan.keys), zip(*(columns[key] for key in plan.keys)))))
+        columns[name] = Constant(stamp)
+    return ColumnRows(plan.keys, columns, len(points))
 
 
-def _column(raws: list[Any], convert: Callable[[Any], Any] | None, default: Any) -> list[Any]:
-    """A column from its decoded values (None: absent), by C-level maps when none is absent."""
+def _column(raws: list[Any], convert: Callable[[Any], Any] | None, default: Any) -> Any:
+    """A column from its decoded values (None: absent), by C-level maps when none is absent; one value on
+    every point (a motion context, a sensor location) becomes a ``Constant``."""
+    if convert is None and raws[0] is not None and raws.count(raws[0]) == len(raws):
+        return Constant(raws[0])  # values of one type (a STRING or BOOL column), all equal
+    if convert is int64:  # int() once per distinct text, the range checked once (out of it: per value, to raise)
+        try:
+            ints = list(map(_Ints().__getitem__, raws))
+        except TypeError:  # int(None): a value absent
+            pass
+        else:
+            return ints if INT64_MIN <= min(ints) and max(ints) <= INT64_MAX else list(map(convert, raws))
     if None in raws:
         return [default if raw is None else _convert(convert, raw) for raw in raws]
     return raws if convert is None else list(map(convert, raws))
+
+
+class _Ints(dict):  # type: ignore[type-arg]
+    """A decoded INT64 value (a number, or integers sent as strings) -> ``int`` of it, computed on first use."""
+
+    def __missing__(self, raw: Any) -> int:
+        value = self[raw] = int(raw)
+        return value
+
+
+def _constant_or(values: list[Any]) -> Any:
+    """``Constant`` when every value equals the first (values of one type: a STRING or BOOL column)."""
+    return Constant(values[0]) if values.count(values[0]) == len(values) else values
 
 
 def _convert(convert: Callable[[Any], Any] | None, raw: Any) -> Any:
@@ -241,48 +269,110 @@ def _times(record_type: str, dated_by_end: bool, values: list[Any]) -> Columns:
         return {"civil_date": [date_of_struct(v.time) for v in values]}
     clock = _Clock()
     if record_type == "sample":
-        times = list(map(attrgetter("time"), values))
-        columns = _canonical_samples(clock, times)
+        columns = _canonical_samples(values)
         if columns is None:  # some point off the per-hour memo: each instant as the fast path reads it
+            times = map(attrgetter("time"), values)
             stamps = [clock.instant(t.physicalTime, _offset(t.utcOffset, t.civilTime)) for t in times]
             columns = dict(zip(_TIME_KEYS["sample"], zip(*stamps)))
     else:
         spans = [_span(clock.instant, v.time, dated_by_end) for v in values]
         columns = dict(zip(_INTERVAL_KEYS, zip(*spans)))
-    columns["offset_source"] = repeat(POINT)
+    columns["offset_source"] = Constant(POINT)
     return columns
 
 
 _HEAD, _TAIL = itemgetter(slice(0, 14)), itemgetter(slice(14, None))
+_UTC_OFFSET, _PHYSICAL_TIME = attrgetter("time.utcOffset"), attrgetter("time.physicalTime")
 _CIVIL_DATE, _OFFSET_S, _CIVIL_HOUR = itemgetter(0), itemgetter(1), itemgetter(2)
 
 
 class _Hours(dict):  # type: ignore[type-arg]
-    """(``YYYY-MM-DDTHH:``, offset) -> (civil date, offset s, civil hour prefix), computed on first use."""
+    """(``YYYY-MM-DDTHH:``, offset) -> (civil date, offset s, civil hour prefix), computed on first use; keyed
+    by the hour's text alone for a page of one ``offset``."""
 
-    def __missing__(self, key: tuple[str, str]) -> Any:
-        entry = self[key] = _memo_entry(key[0] + "00:00Z", key[1], 3600, 14)
+    def __init__(self, offset: str | None = None) -> None:
+        super().__init__()
+        self.offset = offset
+
+    def __missing__(self, key: Any) -> Any:
+        head, offset = (key, self.offset) if self.offset is not None else key
+        entry = self[key] = _memo_entry(head + "00:00Z", offset, 3600, 14)
         return entry
 
 
-def _canonical_samples(clock: _Clock, times: list[SampleTime]) -> Columns | None:
+def _canonical_samples(values: list[Any]) -> Columns | None:
     """The time columns of a page whose samples are all canonical UTC texts with their own whole-hour
     offsets, one C-level pass per column; None for any other page."""
-    offsets = list(map(attrgetter("utcOffset"), times))
+    offsets = list(map(_UTC_OFFSET, values))
     if None in offsets:
         return None
-    texts = list(map(attrgetter("physicalTime"), times))
+    texts = list(map(_PHYSICAL_TIME, values))
+    if offsets.count(offsets[0]) == len(offsets):  # the usual page: one offset, samples in order
+        ordered = _by_hour_runs(texts, offsets[0])
+        if ordered is not None:
+            return ordered
     try:
         tails = list(map(_MM_SS.__getitem__, map(_TAIL, texts)))
     except (KeyError, TypeError):
         return None
     hours_seen = _Hours()
     hours = list(map(hours_seen.__getitem__, zip(map(_HEAD, texts), offsets)))
-    if not all(type(entry) is tuple for entry in hours_seen.values()):
+    entries = list(hours_seen.values())
+    if not all(type(entry) is tuple for entry in entries):
         return None
-    return {"civil_date": list(map(_CIVIL_DATE, hours)), "sample_time": texts,
-            "utc_offset_s": list(map(_OFFSET_S, hours)),
+    return {"civil_date": _per_hour(_CIVIL_DATE, entries, hours), "sample_time": texts,
+            "utc_offset_s": _per_hour(_OFFSET_S, entries, hours),
             "civil_time": list(map(add, map(_CIVIL_HOUR, hours), tails))}
+
+
+# What a canonical text ``YYYY-MM-DDTHH:MM:SSZ`` may hold at positions 14-19 (its tail, "MM:SSZ").
+_TAIL_BYTES = ((14, b"012345"), (15, b"0123456789"), (16, b":"), (17, b"012345"), (18, b"0123456789"), (19, b"Z"))
+
+
+def _by_hour_runs(texts: list[str], offset: str) -> Columns | None:
+    """The time columns of a page of canonical 20-character texts with one offset, sorted either way (the
+    API sends samples newest first), by whole runs: each hour's run is found by bisection and its civil
+    texts made by one ``replace`` of the hour's text on the run's joined texts. None when the texts are not
+    all canonical and sorted, or an hour is off the memo (the caller goes sample by sample)."""
+    if set(map(len, texts)) != {20}:
+        return None
+    descending = texts[0] > texts[-1]
+    ordered = texts[::-1] if descending else texts
+    joined = "".join(ordered)  # text i at [20 i, 20 i + 20): each tail position read as one strided slice
+    if sorted(ordered) != ordered or not joined.isascii():
+        return None
+    ascii_ = joined.encode("ascii")
+    if any(ascii_[at::20].translate(None, allowed) for at, allowed in _TAIL_BYTES):  # left over: not a tail
+        return None
+    hours, runs, civil, start = _Hours(offset), [], [], 0
+    while start < len(ordered):
+        head = ordered[start][:14]  # all the run's texts start with it (sorted; their tails sort below \x7f)
+        end = bisect_left(ordered, head + "\x7f", start)
+        entry = hours[head]  # a canonical hour (checked by the memo), so "T" and "Z" sit at fixed places only
+        if type(entry) is not tuple:
+            return None
+        civil += joined[20 * start:20 * end].replace(head, _CIVIL_HOUR(entry)).split("Z")
+        civil.pop()  # what follows the run's last "Z"
+        runs.append((end - start, entry))
+        start = end
+    if descending:
+        civil.reverse()
+        runs.reverse()
+    return {"civil_date": _runs_column(_CIVIL_DATE, runs), "sample_time": texts,
+            "utc_offset_s": _runs_column(_OFFSET_S, runs), "civil_time": civil}
+
+
+def _runs_column(part: Callable[[Any], Any], runs: list[tuple[int, Any]]) -> Any:
+    """One part of each run's hour entry, per sample; a ``Constant`` when every run has the same."""
+    if len({part(entry) for _, entry in runs}) == 1:
+        return Constant(part(runs[0][1]))
+    return [value for count, entry in runs for value in repeat(part(entry), count)]
+
+
+def _per_hour(part: Callable[[Any], Any], entries: list[Any], hours: list[Any]) -> Any:
+    """One part of the hours' entries per sample; a ``Constant`` when every hour of the page has the same."""
+    seen = set(map(part, entries))
+    return Constant(seen.pop()) if len(seen) == 1 else list(map(part, hours))
 
 
 def date_of_struct(day: CivilDate) -> str:
@@ -313,6 +403,15 @@ def _span(instant: Callable[[str, Any], tuple[str, str, int, str]], span: Interv
 
 
 _SOURCE = attrgetter("dataSource")
+
+
+def _source_columns(points: list[Any]) -> Iterable[tuple[str, Any]]:
+    """The data-source columns: ``Constant`` ones when every point carries the same source (the usual page)."""
+    raws = list(map(_SOURCE, points))
+    sources = _Sources()
+    if raws.count(raws[0]) == len(raws):  # ``Raw`` compares its bytes: no copy of each point's source
+        return zip(SOURCE_KEYS, map(Constant, sources[bytes(raws[0])]))
+    return zip(SOURCE_KEYS, zip(*map(sources.__getitem__, map(bytes, raws))))
 
 
 class _Sources(dict):  # type: ignore[type-arg]
