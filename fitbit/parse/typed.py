@@ -3,9 +3,11 @@
 ``json.loads`` builds a dict for every object of a page, including the fields no column reads (a 1-second
 heart-rate point carries a civil time object and a whole data source); decoding into ``msgspec.Struct``
 types generated from the catalogue's column paths skips the unread fields, checks the shapes the rows rely
-on while decoding, and leaves values as attributes. Rows are then built one column at a time (one list per
-column, zipped into dicts once at the end), with the fast path's per-hour clock (``fitbit.parse.fast``) and
-data sources parsed once per distinct raw text.
+on while decoding, and leaves values as attributes. Rows are then built one column at a time and stay
+columns (``ColumnRows``: one list per column, a ``Constant`` for a value every point shares) up to the
+staging writer: building a dict of 19 keys per row cost as much as the decode (issue #14). Sample times
+come by whole columns (``fitbit.parse.samples``), data sources are parsed once per distinct raw text (once
+per page when all its points share one), INT64 values converted once per distinct text.
 
 The reference path stays the specification. This route takes only what it can prove equal to it: a page
 that does not validate against the read's Structs, and any page with a point off the happy path (an
@@ -21,10 +23,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
-from bisect import bisect_left
 from functools import cache
-from itertools import repeat
-from operator import add, attrgetter, itemgetter
+from operator import attrgetter
 from typing import Any, Optional, Union
 
 import msgspec
@@ -33,9 +33,10 @@ from msgspec import UNSET, Raw, Struct, UnsetType
 from fitbit.catalogue import ValueColumn
 from fitbit.catalogue.common import PARSED_LINEAGE
 from fitbit.parse.columns import INT64_MAX, INT64_MIN, Getter, absent_value, converter, int64, source_columns
-from fitbit.parse.fast import _MM_SS, _Clock, _memo_entry
+from fitbit.parse.fast import _Clock
 from fitbit.parse.fetches import fetch_rows
 from fitbit.parse.page import ColumnRows, Constant, PageContext, ParsedPage
+from fitbit.parse.samples import Columns, canonical_samples
 from fitbit.parse.reference import POINT, ROLLUPS, PageState, ReadPlan, date_of, read_plan
 
 SOURCE_KEYS = ("source_key", "source_platform", "source_recording_method", "source_device",
@@ -85,7 +86,6 @@ _TIME_KEYS = {
 _INTERVAL_KEYS = ("civil_date", "start_time", "end_time", "start_utc_offset_s", "end_utc_offset_s",
                   "civil_start_time", "civil_end_time", "offset_source")
 
-Columns = dict[str, Any]  # column name -> a sequence of one value per point, or a ``Constant``
 
 
 class TypedRead(Struct, frozen=True, gc=False):
@@ -255,11 +255,6 @@ class _Ints(dict):  # type: ignore[type-arg]
         return value
 
 
-def _constant_or(values: list[Any]) -> Any:
-    """``Constant`` when every value equals the first (values of one type: a STRING or BOOL column)."""
-    return Constant(values[0]) if values.count(values[0]) == len(values) else values
-
-
 def _convert(convert: Callable[[Any], Any] | None, raw: Any) -> Any:
     return raw if convert is None else convert(raw)
 
@@ -269,7 +264,7 @@ def _times(record_type: str, dated_by_end: bool, values: list[Any]) -> Columns:
         return {"civil_date": [date_of_struct(v.time) for v in values]}
     clock = _Clock()
     if record_type == "sample":
-        columns = _canonical_samples(values)
+        columns = canonical_samples(values)
         if columns is None:  # some point off the per-hour memo: each instant as the fast path reads it
             times = map(attrgetter("time"), values)
             stamps = [clock.instant(t.physicalTime, _offset(t.utcOffset, t.civilTime)) for t in times]
@@ -279,100 +274,6 @@ def _times(record_type: str, dated_by_end: bool, values: list[Any]) -> Columns:
         columns = dict(zip(_INTERVAL_KEYS, zip(*spans)))
     columns["offset_source"] = Constant(POINT)
     return columns
-
-
-_HEAD, _TAIL = itemgetter(slice(0, 14)), itemgetter(slice(14, None))
-_UTC_OFFSET, _PHYSICAL_TIME = attrgetter("time.utcOffset"), attrgetter("time.physicalTime")
-_CIVIL_DATE, _OFFSET_S, _CIVIL_HOUR = itemgetter(0), itemgetter(1), itemgetter(2)
-
-
-class _Hours(dict):  # type: ignore[type-arg]
-    """(``YYYY-MM-DDTHH:``, offset) -> (civil date, offset s, civil hour prefix), computed on first use; keyed
-    by the hour's text alone for a page of one ``offset``."""
-
-    def __init__(self, offset: str | None = None) -> None:
-        super().__init__()
-        self.offset = offset
-
-    def __missing__(self, key: Any) -> Any:
-        head, offset = (key, self.offset) if self.offset is not None else key
-        entry = self[key] = _memo_entry(head + "00:00Z", offset, 3600, 14)
-        return entry
-
-
-def _canonical_samples(values: list[Any]) -> Columns | None:
-    """The time columns of a page whose samples are all canonical UTC texts with their own whole-hour
-    offsets, one C-level pass per column; None for any other page."""
-    offsets = list(map(_UTC_OFFSET, values))
-    if None in offsets:
-        return None
-    texts = list(map(_PHYSICAL_TIME, values))
-    if offsets.count(offsets[0]) == len(offsets):  # the usual page: one offset, samples in order
-        ordered = _by_hour_runs(texts, offsets[0])
-        if ordered is not None:
-            return ordered
-    try:
-        tails = list(map(_MM_SS.__getitem__, map(_TAIL, texts)))
-    except (KeyError, TypeError):
-        return None
-    hours_seen = _Hours()
-    hours = list(map(hours_seen.__getitem__, zip(map(_HEAD, texts), offsets)))
-    entries = list(hours_seen.values())
-    if not all(type(entry) is tuple for entry in entries):
-        return None
-    return {"civil_date": _per_hour(_CIVIL_DATE, entries, hours), "sample_time": texts,
-            "utc_offset_s": _per_hour(_OFFSET_S, entries, hours),
-            "civil_time": list(map(add, map(_CIVIL_HOUR, hours), tails))}
-
-
-# What a canonical text ``YYYY-MM-DDTHH:MM:SSZ`` may hold at positions 14-19 (its tail, "MM:SSZ").
-_TAIL_BYTES = ((14, b"012345"), (15, b"0123456789"), (16, b":"), (17, b"012345"), (18, b"0123456789"), (19, b"Z"))
-
-
-def _by_hour_runs(texts: list[str], offset: str) -> Columns | None:
-    """The time columns of a page of canonical 20-character texts with one offset, sorted either way (the
-    API sends samples newest first), by whole runs: each hour's run is found by bisection and its civil
-    texts made by one ``replace`` of the hour's text on the run's joined texts. None when the texts are not
-    all canonical and sorted, or an hour is off the memo (the caller goes sample by sample)."""
-    if set(map(len, texts)) != {20}:
-        return None
-    descending = texts[0] > texts[-1]
-    ordered = texts[::-1] if descending else texts
-    joined = "".join(ordered)  # text i at [20 i, 20 i + 20): each tail position read as one strided slice
-    if sorted(ordered) != ordered or not joined.isascii():
-        return None
-    ascii_ = joined.encode("ascii")
-    if any(ascii_[at::20].translate(None, allowed) for at, allowed in _TAIL_BYTES):  # left over: not a tail
-        return None
-    hours, runs, civil, start = _Hours(offset), [], [], 0
-    while start < len(ordered):
-        head = ordered[start][:14]  # all the run's texts start with it (sorted; their tails sort below \x7f)
-        end = bisect_left(ordered, head + "\x7f", start)
-        entry = hours[head]  # a canonical hour (checked by the memo), so "T" and "Z" sit at fixed places only
-        if type(entry) is not tuple:
-            return None
-        civil += joined[20 * start:20 * end].replace(head, _CIVIL_HOUR(entry)).split("Z")
-        civil.pop()  # what follows the run's last "Z"
-        runs.append((end - start, entry))
-        start = end
-    if descending:
-        civil.reverse()
-        runs.reverse()
-    return {"civil_date": _runs_column(_CIVIL_DATE, runs), "sample_time": texts,
-            "utc_offset_s": _runs_column(_OFFSET_S, runs), "civil_time": civil}
-
-
-def _runs_column(part: Callable[[Any], Any], runs: list[tuple[int, Any]]) -> Any:
-    """One part of each run's hour entry, per sample; a ``Constant`` when every run has the same."""
-    if len({part(entry) for _, entry in runs}) == 1:
-        return Constant(part(runs[0][1]))
-    return [value for count, entry in runs for value in repeat(part(entry), count)]
-
-
-def _per_hour(part: Callable[[Any], Any], entries: list[Any], hours: list[Any]) -> Any:
-    """One part of the hours' entries per sample; a ``Constant`` when every hour of the page has the same."""
-    seen = set(map(part, entries))
-    return Constant(seen.pop()) if len(seen) == 1 else list(map(part, hours))
 
 
 def date_of_struct(day: CivilDate) -> str:
