@@ -5,8 +5,9 @@ samples are canonical UTC texts (``YYYY-MM-DDTHH:MM:SSZ``) with whole-hour offse
 path's per-hour memo (``fitbit.parse.fast``): every second of an hour shares its civil date, offset and
 civil hour. The usual page (one offset, samples sorted, newest first as the API sends them) goes by whole
 hour runs found by bisection, with its civil texts made by one ``replace`` on each run's joined texts; other
-canonical pages go sample by sample through the memo. A date or offset the same on every sample becomes a
-``Constant``. Anything else returns None: the caller reads each instant as the fast path does.
+canonical pages go sample by sample through the memo. Intervals (minute buckets) go the same way, their
+starts and ends each as a run of texts. A date or offset the same on every sample becomes a ``Constant``.
+Anything else returns None: the caller reads each instant as the fast path does.
 """
 
 from __future__ import annotations
@@ -63,6 +64,29 @@ def canonical_samples(values: list[Any]) -> Columns | None:
     return {"civil_date": _per_hour(_CIVIL_DATE, entries, hours), "sample_time": texts,
             "utc_offset_s": _per_hour(_OFFSET_S, entries, hours),
             "civil_time": list(map(add, map(_CIVIL_HOUR, hours), tails))}
+
+
+def canonical_intervals(values: list[Any], dated_by_end: bool) -> Columns | None:
+    """The time columns of a page of intervals whose starts share one offset and whose ends share one (the
+    usual page of minute buckets), each end read as ``_by_hour_runs`` reads samples; None for any other page."""
+    columns = []
+    for text_of, offset_of in ((_START_TIME, _START_OFFSET), (_END_TIME, _END_OFFSET)):
+        offsets = list(map(offset_of, values))
+        if offsets[0] is None or offsets.count(offsets[0]) != len(offsets):
+            return None
+        found = _by_hour_runs(list(map(text_of, values)), offsets[0])
+        if found is None:
+            return None
+        columns.append(found)
+    start, end = columns
+    return {"civil_date": (end if dated_by_end else start)["civil_date"], "start_time": start["sample_time"],
+            "end_time": end["sample_time"], "start_utc_offset_s": start["utc_offset_s"],
+            "end_utc_offset_s": end["utc_offset_s"], "civil_start_time": start["civil_time"],
+            "civil_end_time": end["civil_time"]}
+
+
+_START_TIME, _START_OFFSET = attrgetter("time.startTime"), attrgetter("time.startUtcOffset")
+_END_TIME, _END_OFFSET = attrgetter("time.endTime"), attrgetter("time.endUtcOffset")
 
 
 # What a canonical text ``YYYY-MM-DDTHH:MM:SSZ`` may hold at positions 14-19 (its tail, "MM:SSZ").

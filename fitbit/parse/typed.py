@@ -36,7 +36,7 @@ from fitbit.parse.columns import INT64_MAX, INT64_MIN, Getter, absent_value, con
 from fitbit.parse.fast import _Clock
 from fitbit.parse.fetches import fetch_rows
 from fitbit.parse.page import ColumnRows, Constant, PageContext, ParsedPage
-from fitbit.parse.samples import Columns, canonical_samples
+from fitbit.parse.samples import Columns, canonical_intervals, canonical_samples
 from fitbit.parse.reference import POINT, ROLLUPS, PageState, ReadPlan, date_of, read_plan
 
 SOURCE_KEYS = ("source_key", "source_platform", "source_recording_method", "source_device",
@@ -270,8 +270,10 @@ def _times(record_type: str, dated_by_end: bool, values: list[Any]) -> Columns:
             stamps = [clock.instant(t.physicalTime, _offset(t.utcOffset, t.civilTime)) for t in times]
             columns = dict(zip(_TIME_KEYS["sample"], zip(*stamps)))
     else:
-        spans = [_span(clock.instant, v.time, dated_by_end) for v in values]
-        columns = dict(zip(_INTERVAL_KEYS, zip(*spans)))
+        columns = canonical_intervals(values, dated_by_end)
+        if columns is None:
+            spans = [_span(clock.instant, v.time, dated_by_end) for v in values]
+            columns = dict(zip(_INTERVAL_KEYS, zip(*spans)))
     columns["offset_source"] = Constant(POINT)
     return columns
 

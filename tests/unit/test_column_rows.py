@@ -120,3 +120,34 @@ def test_rows_per_day_share_one_dict_per_day():
 def test_an_empty_page_gives_no_rows_and_no_ndjson():
     rows = parse_page(_ctx(), json.dumps({"dataPoints": []})).rows["heart_rate_samples"]
     assert len(rows) == 0 and list(rows) == [] and ndjson(rows) == (b"", 0)
+
+
+def _minutes(count: int, offset: str = "3600s", start_offset: str | None = None) -> list[dict[str, Any]]:
+    """Minute buckets of steps, newest first, ending at 23:01Z (00:01 in Berlin: across the civil midnight)."""
+    points = []
+    for i in range(count):
+        end = 23 * 60 + 1 - i
+        start = end - 1
+        span = {"startTime": f"2026-11-04T{start // 60:02d}:{start % 60:02d}:00Z",
+                "endTime": f"2026-11-04T{end // 60:02d}:{end % 60:02d}:00Z",
+                "startUtcOffset": start_offset or offset, "endUtcOffset": offset}
+        points.append({"steps": {"interval": span, "count": str(i)}, "dataSource": CHARGE})
+    return points
+
+
+INTERVALS = {
+    "minute buckets by hour runs": (_minutes(90), True),
+    "a start offset of its own (DST)": (_minutes(5, "3600s", "7200s"), True),
+    "unsorted: each interval on its own": (_minutes(6)[::2] + _minutes(6)[1::2], True),
+}
+
+
+@pytest.mark.parametrize("name", list(INTERVALS))
+def test_interval_columns_are_the_reference_rows(name):
+    points, columnar = INTERVALS[name]
+    ctx = PageContext("user1", "steps", "reconcile", "raw/user1/x.json", "2026-11-05T06:00:00Z",
+                      time_zone="Europe/Berlin")
+    rows = parse_page(ctx, json.dumps({"dataPoints": points})).rows["steps_intraday"]
+    expected, _ = reference_rows(ctx, points)
+    assert isinstance(rows, ColumnRows) == columnar
+    assert [list(row.items()) for row in rows] == [list(row.items()) for row in expected]
