@@ -21,14 +21,16 @@ import math
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from functools import cache
 from typing import Any
 
 from fitbit.ports import Warehouse
 from helper import views
-from helper.sheets import MAX_CELLS, SheetsClient, SheetsError, Tab, a1, column_letter
+from helper.sheets import (
+    MAX_CELLS, SCOPE, SHEETS_API, SheetsClient, SheetsError, Tab, a1, column_letter, spreadsheet_id,
+)
 
 SHEET_VIEWS = ("daily_summary", "sleep_quality", "data_completeness")
 DATE, PARTICIPANT = "civil_date", "participant_id"
@@ -261,3 +263,49 @@ def export_views(warehouse: Warehouse, client: SheetsClient, selection: Selectio
         raise SheetsError(f"the spreadsheet would hold {total:,} cells, over the Sheets limit of {MAX_CELLS:,}",
                           "export fewer days (--from/--to) or participants, or to another spreadsheet")
     return [apply(client, plan) for plan in plans]
+
+
+def _default_session() -> tuple[Any, str | None]:
+    """Application Default Credentials with the Sheets scope (on Google Cloud: the function's service account)."""
+    import google.auth
+    from google.auth.exceptions import DefaultCredentialsError
+    from google.auth.transport.requests import AuthorizedSession
+
+    try:
+        creds, _ = google.auth.default(scopes=[SCOPE])
+    except DefaultCredentialsError:
+        raise SheetsError("no credentials for the Sheets API", "run it where Application Default Credentials "
+                          "exist (on Google Cloud: the function's service account)") from None
+    return AuthorizedSession(creds), getattr(creds, "service_account_email", None)
+
+
+class DailySheetExport:
+    """The step after the scheduled flush on Google Cloud (``TransformContext.after_flush``): at the flush of one
+    UTC hour a day, the last ``days`` civil days up to yesterday go to the sheet, replacing those days' rows.
+
+    Three days, like the daily run's window: late syncs and nights Google was still processing reach the sheet
+    the next day. The sheet must be shared (Editor) with the transform_load service account.
+    """
+
+    def __init__(self, warehouse: Warehouse, spreadsheet: str, hour_utc: int, *, days: int = 3,
+                 session: Callable[[], tuple[Any, str | None]] = _default_session, base_url: str = SHEETS_API) -> None:
+        self.warehouse, self.spreadsheet, self.hour_utc, self.days = warehouse, spreadsheet, hour_utc, days
+        self.session, self.base_url = session, base_url
+
+    def __call__(self, now: datetime) -> str | None:
+        """Export when ``now`` (UTC) is in the export hour; returns what was written, or ``None`` (not the hour).
+
+        Raises:
+            SheetsError: the sheet could not be written (the flush logs it; the next day rewrites the same days).
+        """
+        if now.astimezone(UTC).hour != self.hour_utc:
+            return None
+        try:
+            sheet = spreadsheet_id(self.spreadsheet)
+        except ValueError as exc:
+            raise SheetsError(str(exc), "set SHEETS_EXPORT_SPREADSHEET_ID to the sheet's id") from None
+        yesterday = now.astimezone(UTC).date() - timedelta(days=1)
+        session, principal = self.session()
+        client = SheetsClient(session, sheet, base_url=self.base_url, principal=principal)
+        results = export_views(self.warehouse, client, Selection(yesterday - timedelta(days=self.days - 1), yesterday))
+        return f"sheet {sheet}: " + ", ".join(f"{r.title} {r.written} rows" for r in results)

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
+from fitbit.errors import TerminalError
+
 SCOPE = "https://www.googleapis.com/auth/spreadsheets"
 SHEETS_API = "https://sheets.googleapis.com"
 MAX_CELLS = 10_000_000  # per spreadsheet, every tab's grid counted
@@ -32,12 +34,11 @@ _ID = re.compile(r"^[A-Za-z0-9_-]{20,100}$")
 _URL = re.compile(r"/spreadsheets/d/([A-Za-z0-9_-]+)")
 
 
-class SheetsError(Exception):
-    """A Sheets call that cannot succeed as it is; ``fix`` says what a person should do."""
+class SheetsError(TerminalError):
+    """A Sheets call that cannot succeed as it is (429 and 5xx are retried first); ``fix`` says what to do."""
 
     def __init__(self, message: str, fix: str, status: int | None = None) -> None:
-        super().__init__(f"{message}; {fix}")
-        self.fix = fix
+        super().__init__(f"{message}; {fix}", fix=fix)
         self.status = status
 
 

@@ -241,3 +241,28 @@ def test_the_fake_refuses_what_the_discovery_document_does_not_allow(fake, robot
     assert (bad_field.status_code, bad_enum.status_code) == (400, 400)
     assert fake.violations == ["spreadsheets.batchUpdate: body.requests[0].addSheet.props: unknown field",
                                "spreadsheets.values.get: valueRenderOption=PRETTY not in the enum"]
+
+
+def test_the_daily_step_after_the_flush_keeps_the_last_three_days_current(state, fake, robot_key):
+    from google.auth.transport.requests import AuthorizedSession
+    from google.oauth2 import service_account
+
+    from helper.sheet_export import DailySheetExport
+    from tools.cli.common import ReadOnlyWarehouse
+
+    def session():
+        creds = service_account.Credentials.from_service_account_file(str(robot_key), scopes=[sheets.SCOPE])
+        return AuthorizedSession(creds), ROBOT
+
+    warehouse = ReadOnlyWarehouse(state / "warehouse.duckdb", "fitbit")  # BigQuery SQL in, as BigQueryWarehouse
+    try:
+        step = DailySheetExport(warehouse, SHEET, 8, session=session, base_url=fake.url)
+        assert step(datetime(2026, 11, 5, 9, 30, tzinfo=UTC)) is None and fake.calls == []
+        assert step(datetime(2026, 11, 5, 8, 30, tzinfo=UTC)).startswith(f"sheet {SHEET}: daily_summary 12 rows")
+        assert step(datetime(2026, 11, 6, 8, 30, tzinfo=UTC)).startswith(f"sheet {SHEET}: daily_summary 12 rows")
+    finally:
+        warehouse.close()
+    for view in VIEWS:
+        header, rows = expected(state, view, "WHERE civil_date BETWEEN DATE '2026-11-02' AND DATE '2026-11-05'")
+        assert fake.books[SHEET].table(view) == [header, *rows], view
+    assert fake.violations == []
