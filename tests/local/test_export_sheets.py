@@ -169,6 +169,7 @@ def test_a_sheet_not_shared_with_the_service_account_exits_2_saying_whom_to_shar
 def test_bad_ids_and_missing_or_unreadable_credentials_exit_2_before_any_request(state, fake, robot_key, tmp_path,
                                                                                    monkeypatch):
     assert "not a spreadsheet id" in export(state, fake, "--sheets-credentials", str(robot_key), sheet="no/such id")[2]
+    assert "are for files" in export(state, fake, "--sheets-credentials", str(robot_key), "--tables", "steps_daily")[2]
     missing = export(state, fake, "--sheets-credentials", str(tmp_path / "nope.json"))
     assert missing[0] == 2 and "cannot read --sheets-credentials" in missing[2]
     (tmp_path / "odd.json").write_text('{"type": "external_account"}')

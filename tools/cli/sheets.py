@@ -80,6 +80,8 @@ def export_to_sheet(args: argparse.Namespace, ctx: Context, warehouse: Any, *, r
     """The ``--to-sheet`` branch of ``export``: checks first, then one tab per view from ``warehouse``."""
     from google.auth.transport.requests import AuthorizedSession
 
+    if args.tables or args.out:
+        raise CliError("--to-sheet writes the views " + ", ".join(SHEET_VIEWS) + "; --tables and --out are for files")
     try:
         sheet = spreadsheet_id(args.to_sheet)
     except ValueError as exc:
