@@ -1,7 +1,9 @@
 """The report reads pruned ranges (issue #14, items 4 and 6): every query it sends on a partitioned relation (a
 catalogue table, all partitioned by ``civil_date``, or a view over them) filters ``civil_date`` by two DATE
 literals, the form BigQuery prunes partitions by; and the views it reads pass ``civil_date`` through to their
-tables' partition column, so the filter reaches them (sqlglot's column lineage)."""
+tables' partition column, so the filter reaches them (sqlglot's column lineage). ``data_completeness`` does not, so
+the report and the Sheets export read it through ``views.completeness_window``, whose every table scan carries
+literal dates."""
 
 from __future__ import annotations
 
@@ -88,3 +90,17 @@ def test_the_windowed_completeness_read_bounds_every_table_it_scans_and_the_view
                                                                  dataset="fitbit")
     with pytest.raises(ValueError):
         views.completeness_window(date(2026, 11, 8), date(2026, 11, 2))
+
+
+def test_the_sheet_exports_completeness_read_is_pruned_for_a_range_and_whole_without_one():
+    from helper.sheet_export import Selection, read_view
+
+    warehouse = RecordingWarehouse()
+    read_view(warehouse, "data_completeness", Selection(date(2026, 11, 2), date(2026, 11, 4)))
+    read_view(warehouse, "data_completeness", Selection(start=date(2026, 11, 2)))
+    read_view(warehouse, "data_completeness", Selection())
+    ranged, open_end, whole = (literal_ranges(sql) for sql in warehouse.sql)
+    assert ranged["heart_rate_1min"] == (date(2026, 10, 3), date(2026, 11, 4))
+    assert open_end["heart_rate_1min"] == (date(2026, 10, 3), date.max)
+    assert None not in ranged.values() and None not in open_end.values()
+    assert whole == {"data_completeness": None}  # the whole history: the view as it is
