@@ -45,13 +45,13 @@ def canonical_samples(values: list[Any]) -> Columns | None:
     """The time columns of a page whose samples are all canonical UTC texts with their own whole-hour
     offsets, one C-level pass per column; None for any other page."""
     offsets = list(map(_UTC_OFFSET, values))
-    if None in offsets:
-        return None
     texts = list(map(_PHYSICAL_TIME, values))
-    if offsets.count(offsets[0]) == len(offsets):  # the usual page: one offset, samples in order
+    if offsets[0] is not None and offsets.count(offsets[0]) == len(offsets):  # the usual page: one offset
         ordered = _by_hour_runs(texts, offsets[0])
         if ordered is not None:
             return ordered
+    elif None in offsets:
+        return None
     try:
         tails = list(map(_MM_SS.__getitem__, map(_TAIL, texts)))
     except (KeyError, TypeError):

@@ -32,7 +32,7 @@ from msgspec import UNSET, Raw, Struct, UnsetType
 
 from fitbit.catalogue import ValueColumn
 from fitbit.catalogue.common import PARSED_LINEAGE
-from fitbit.parse.columns import INT64_MAX, INT64_MIN, Getter, absent_value, converter, int64, source_columns
+from fitbit.parse.columns import Getter, absent_value, converter, int64, source_columns
 from fitbit.parse.fast import _Clock
 from fitbit.parse.fetches import fetch_rows
 from fitbit.parse.page import ColumnRows, Constant, PageContext, ParsedPage
@@ -235,23 +235,21 @@ def _column(raws: list[Any], convert: Callable[[Any], Any] | None, default: Any)
     every point (a motion context, a sensor location) becomes a ``Constant``."""
     if convert is None and raws[0] is not None and raws.count(raws[0]) == len(raws):
         return Constant(raws[0])  # values of one type (a STRING or BOOL column), all equal
-    if convert is int64:  # int() once per distinct text, the range checked once (out of it: per value, to raise)
+    if convert is int64:  # converted once per distinct value (out of range: raises, the page goes elsewhere)
         try:
-            ints = list(map(_Ints().__getitem__, raws))
+            return list(map(_Ints().__getitem__, raws))
         except TypeError:  # int(None): a value absent
             pass
-        else:
-            return ints if INT64_MIN <= min(ints) and max(ints) <= INT64_MAX else list(map(convert, raws))
     if None in raws:
         return [default if raw is None else _convert(convert, raw) for raw in raws]
     return raws if convert is None else list(map(convert, raws))
 
 
 class _Ints(dict):  # type: ignore[type-arg]
-    """A decoded INT64 value (a number, or integers sent as strings) -> ``int`` of it, computed on first use."""
+    """A decoded INT64 value (a number, or integers sent as strings) -> ``int64`` of it, computed on first use."""
 
     def __missing__(self, raw: Any) -> int:
-        value = self[raw] = int(raw)
+        value = self[raw] = int64(raw)
         return value
 
 
