@@ -10,6 +10,7 @@ offsets), each instant on its own (fractional seconds) and a page the typed rout
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -151,3 +152,18 @@ def test_interval_columns_are_the_reference_rows(name):
     expected, _ = reference_rows(ctx, points)
     assert isinstance(rows, ColumnRows) == columnar
     assert [list(row.items()) for row in rows] == [list(row.items()) for row in expected]
+
+
+def test_column_rows_stage_and_flush_into_the_warehouse(warehouse):
+    from fitbit.catalogue import table_named
+
+    table = table_named("heart_rate_samples")
+    for batch, points in enumerate((ASCENDING[:40], ASCENDING[40:])):
+        rows = parse_page(_ctx(), json.dumps({"dataPoints": points})).rows[table.name]
+        assert isinstance(rows, ColumnRows)
+        stamp(rows, "loaded_at", "2026-11-05T07:00:00Z")
+        warehouse.stage(table, rows, f"raw/user1/page{batch}.json")
+    assert warehouse.flush() == {table.name: 90}
+    assert warehouse.query(f"SELECT count(DISTINCT sample_time), min(civil_time), max(civil_time), "
+                           f"count(DISTINCT source_key) FROM {table.name}") == [
+        (90, datetime(2026, 11, 4, 22, 59), datetime(2026, 11, 4, 23, 0, 29), 1)]
