@@ -13,6 +13,7 @@ the start of the next run.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import tempfile
@@ -34,7 +35,8 @@ class LocalRawStore:
         self.root = Path(root)
         self.bucket = bucket
         self.on_finalize = on_finalize
-        self._generation = 0
+        self._generations = itertools.count(1)  # next() is atomic: creates may run on several threads
+        self._folders = KnownFolders()
 
     def _object_path(self, name: str) -> Path:
         if name.startswith("/") or ".." in name.split("/"):
@@ -46,24 +48,21 @@ class LocalRawStore:
 
     def create(self, name: str, body: bytes, metadata: Mapping[str, str], content_type: str) -> bool:
         target = self._object_path(name)
-        if target.exists():
+        if os.path.exists(target):
             return False
         meta_path = self._metadata_path(name)
-        meta_path.parent.mkdir(parents=True, exist_ok=True)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(meta_path, json.dumps({"contentType": content_type, **metadata}).encode())
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=TEMPORARY)
+        meta = json.dumps({"contentType": content_type, **metadata}).encode()
+        os.replace(_temporary(meta_path.parent, meta, self._folders), meta_path)
+        tmp = _temporary(target.parent, body, self._folders)
         try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(body)
             os.link(tmp, target)  # atomic create-if-absent
         except FileExistsError:
             return False
         finally:
             os.unlink(tmp)
-        self._generation += 1
+        sequence = next(self._generations)
         if self.on_finalize is not None:
-            generation = f"{int(datetime.now(timezone.utc).timestamp() * 1e6)}{self._generation:04d}"
+            generation = f"{int(datetime.now(timezone.utc).timestamp() * 1e6)}{sequence:04d}"
             self.on_finalize(StoredObject(self.bucket, name, generation), len(body), datetime.now(timezone.utc))
         return True
 
@@ -94,10 +93,58 @@ class LocalRawStore:
 
 
 def write_atomic(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=TEMPORARY)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-    os.replace(tmp, path)
+    """Replace ``path`` with ``data`` atomically (its folder is created when missing)."""
+    os.replace(_temporary(path.parent, data, None), path)
+
+
+class KnownFolders:
+    """Folders this process created or saw, so a write costs no ``mkdir`` attempt for them.
+
+    Issue #14: each stored page lands in a new folder (``.../<window>/page-*``) in both trees; pathlib's
+    ``mkdir(parents=True, exist_ok=True)`` tried every missing level from the leaf up (a failed call per
+    level, then one per level down). Here the walk stops at the nearest folder already known and each
+    missing level costs one ``mkdir``. Knowledge can go stale (a folder removed behind our back): the
+    write that fails then creates the folder the slow way and retries.
+    """
+
+    def __init__(self) -> None:
+        self._known: set[str] = set()
+
+    def ensure(self, folder: str) -> None:
+        if folder in self._known:
+            return
+        missing = []
+        while folder not in self._known:
+            parent = os.path.dirname(folder)
+            missing.append(folder)
+            if parent == folder:
+                break
+            folder = parent
+        for path in reversed(missing):
+            try:
+                os.mkdir(path)
+            except OSError:
+                if not os.path.isdir(path):  # EEXIST for an existing folder; anything else is real
+                    raise
+            self._known.add(path)  # set.add is atomic: safe from several threads
+
+
+def _temporary(folder: Path, data: bytes, folders: KnownFolders | None) -> str:
+    """A new ``.tmp-*`` file (mode 0600) in ``folder`` holding ``data``."""
+    if folders is not None:
+        folders.ensure(str(folder))
+    try:
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=TEMPORARY)
+    except FileNotFoundError:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=TEMPORARY)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+    return tmp
 
 
 class GcsRawStore:
