@@ -36,21 +36,21 @@ def measure(folder: Path) -> dict[str, Any]:
 
 
 def _child(folder: Path, mode: str) -> dict[str, Any]:
-    from benchmarks.pages import load, ours
+    from benchmarks.pages import load, transformed
 
     pages = load(folder)
     if mode == "tracemalloc":
         import tracemalloc
 
         tracemalloc.start()
-        rows = ours(pages)
+        rows = transformed(pages)
         current, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
         return {"peak_mib": round(peak / MIB, 1), "retained_mib": round(current / MIB, 1),
                 "peak_method": "tracemalloc peak during the transform, input bytes excluded, rows kept"}
     before = _status_kib("VmRSS")
     Path("/proc/self/clear_refs").write_text("5")  # VmHWM := current RSS
-    rows = ours(pages)
+    rows = transformed(pages)
     after = _status_kib("VmHWM")
     del rows
     return {"rss_delta_mib": round((after - before) / 1024, 1), "rss_before_mib": round(before / 1024, 1)}

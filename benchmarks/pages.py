@@ -17,6 +17,7 @@ from typing import Iterator
 from fitbit.calls import export_tcx_call, paired_devices_call, settings_call
 from fitbit.client import HealthClient
 from fitbit.parse import PageContext, Row, parse_page
+from fitbit.parse.page import Rows
 from fitbit.plan import PlanOptions, call_for, object_name, planned_reads
 from simulator import SIM_BASE_URL, SimConfig, Simulator, simulator_session
 from fitbit.messages import Unit
@@ -32,13 +33,19 @@ class RawPage:
     body: bytes
 
 
-def ours(pages: list[RawPage]) -> dict[str, list[Row]]:
-    """Our transform over the pages: rows per table, as transform_load builds them (the fast path)."""
-    tables: dict[str, list[Row]] = {}
+def transformed(pages: list[RawPage]) -> dict[str, list[Rows]]:
+    """Our transform over the pages: each page's rows per table, as transform_load hands them to staging
+    (column rows from the typed route, row dicts from the others), every page's kept."""
+    tables: dict[str, list[Rows]] = {}
     for page in pages:
         for table, rows in parse_page(page.ctx, page.body).rows.items():
-            tables.setdefault(table, []).extend(rows)
+            tables.setdefault(table, []).append(rows)
     return tables
+
+
+def ours(pages: list[RawPage]) -> dict[str, list[Row]]:
+    """``transformed``, as row dicts per table (to compare, and to size rows column by column)."""
+    return {table: [row for rows in batches for row in rows] for table, batches in transformed(pages).items()}
 
 
 def _client(sim: Simulator, user: str) -> HealthClient:

@@ -29,7 +29,7 @@ from typing import Any, Callable, Mapping, Sequence
 from fitbit.catalogue import PROCESSING_LOG_TABLE, TableSpec, all_tables, table_named
 from fitbit.ports import FlushResult, Quarantined
 from helper import ddl, migrate, tombstones, views
-from helper.staging import describe, ndjson, reason_document, refusal_reason
+from helper.staging import describe, joined_batches, ndjson, reason_document, refusal_reason
 from helper.storage import write_atomic
 
 log = logging.getLogger("fitbit.warehouse")
@@ -86,12 +86,15 @@ class DuckDbWarehouse:
     def stage(self, table: TableSpec, rows: Sequence[Mapping[str, Any]], batch_id: str) -> None:
         if not rows:
             return
-        folder = self.staging_dir / table.name
-        folder.mkdir(parents=True, exist_ok=True)
         body, nulled = ndjson(rows)
         self.nulled += nulled
         _count_nulled(table, nulled, batch_id)
-        write_atomic(folder / f"{_safe(batch_id)}.ndjson", body)
+        path = self.staging_dir / table.name / f"{_safe(batch_id)}.ndjson"
+        try:
+            write_atomic(path, body)
+        except FileNotFoundError:  # the table's first batch: its folder is made once, not checked per batch
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_atomic(path, body)
 
     def flush(self, on_quarantine: OnQuarantine = None) -> FlushResult:
         self.ensure_schema()
@@ -154,9 +157,13 @@ class DuckDbWarehouse:
             tombstones.mark_deletions(lambda sql: self._db.execute(ddl.to_duckdb(sql)), self.dataset)
 
     def _merge_files(self, table: TableSpec, files: list[Path]) -> int:
+        with joined_batches(files) as source:  # one file: read_json pays ~1 ms of CPU per file it opens
+            return self._merge_file(table, source)
+
+    def _merge_file(self, table: TableSpec, source: Path) -> int:
         staging = f'"{self.dataset}"."{table.name}{ddl.STAGING_SUFFIX}"'
         columns = "{" + ", ".join(f"'{c.name}': '{ddl.DUCKDB_TYPES[c.type]}'" for c in table.columns) + "}"
-        paths = "[" + ", ".join("'" + str(f).replace("'", "''") + "'" for f in files) + "]"
+        paths = "['" + str(source).replace("'", "''") + "']"
         self._db.execute("BEGIN")
         try:
             self._db.execute(

@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import logging
 from datetime import date
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from fitbit import ledger
 from fitbit.catalogue import DAY_OUTCOMES_TABLE, LoadedPage, RereadPolicy, table_named, unit_kind
@@ -28,6 +28,7 @@ from fitbit.jobs import flush as flush_job
 from fitbit.jobs.context import TransformContext, log_outcome
 from fitbit.messages import StoredObject, Unit, decode_unit
 from fitbit.parse import PageContext, ParsedPage, parse_page
+from fitbit.parse.page import day_counts_rows, stamp
 from fitbit.ports import Blob
 from fitbit.timefmt import parse_instant, utc_text
 
@@ -78,8 +79,7 @@ def handle_object(obj: StoredObject, ctx: TransformContext) -> str:
         return _failed(ctx, obj.name, unit, exc)
     loaded_at = utc_text(ctx.clock())
     for table, rows in parsed.rows.items():
-        for row in rows:
-            row["loaded_at"] = loaded_at
+        stamp(rows, "loaded_at", loaded_at)
         ctx.warehouse.stage(table_named(table), rows, obj.name)
     followups = follow_ups(unit, parsed, ctx, obj.name)
     if followups:
@@ -88,8 +88,9 @@ def handle_object(obj: StoredObject, ctx: TransformContext) -> str:
     if set(parsed.counts) - {"offsets_derived"}:  # derived offsets are routine (Health Connect): the log row says so
         log.warning("page parsed with values nulled, names derived or points rejected",
                     extra={"object": obj.name, **parsed.counts})
+    own_rows = parsed.rows.get(unit_kind(unit.data_type, unit.method).table.name, [])
     _log_outcome(ctx, obj.name, unit, "loaded" if any(counts.values()) else "empty", counts, None, None,
-                 parsed.counts, parsed.rows.get(unit_kind(unit.data_type, unit.method).table.name, []))
+                 parsed.counts, day_counts_rows(own_rows))
     return "loaded"
 
 
@@ -190,7 +191,7 @@ def _record_plan(obj: StoredObject, ctx: TransformContext) -> str:
 
 def _log_outcome(ctx: TransformContext, name: str, unit: Unit, status: str, counts: dict[str, int],
                  error_class: str | None, fix: str | None, parse_counts: dict[str, int] | None = None,
-                 table_rows: list[dict[str, Any]] | None = None) -> None:
+                 table_rows: Sequence[Mapping[str, Any]] | None = None) -> None:
     """The processing-log row, and the day ledger's outcome rows for the unit's days."""
     log_outcome(ctx, name, unit, status, counts, error_class, fix, parse_counts)
     ctx.warehouse.stage(DAY_OUTCOMES_TABLE, ledger.outcome_rows(unit, name, status, table_rows or [], error_class,

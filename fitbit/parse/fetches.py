@@ -9,11 +9,11 @@ returned, taken from the rows the parser made of them (keys, never values).
 from __future__ import annotations
 
 from fitbit.catalogue import FETCH_KEYS_TABLE, FETCH_PAGES_TABLE, deletion_key
-from fitbit.parse.page import PageContext, Row, lineage
+from fitbit.parse.page import PageContext, Row, Rows, lineage, values_of
 from fitbit.parse.reference import ReadPlan
 
 
-def fetch_rows(ctx: PageContext, plan: ReadPlan, rows: list[Row], next_page_token: str | None,
+def fetch_rows(ctx: PageContext, plan: ReadPlan, rows: Rows, next_page_token: str | None,
                ) -> dict[str, list[Row]]:
     """``fetch_pages`` and ``fetch_keys`` rows for one page; nothing for reads that do not track deletions."""
     if not plan.read.tracks_deletions or ctx.civil_date is None or ctx.window_end is None:
@@ -22,8 +22,8 @@ def fetch_rows(ctx: PageContext, plan: ReadPlan, rows: list[Row], next_page_toke
     fetch_id = ctx.fetch_id or ctx.raw_object
     stamped = lineage(ctx)
     keys: dict[tuple[str, str], str] = {}
-    for row in rows:
-        keys.setdefault((row[text], row[time or "start_time"]), row["civil_date"])
+    for key_text, key_time, civil_date in values_of(rows, text, time or "start_time", "civil_date"):
+        keys.setdefault((key_text, key_time), civil_date)
     page = {
         "participant_id": ctx.participant, "civil_date": ctx.civil_date.isoformat(), "table_name": plan.table,
         "data_type": ctx.data_type, "method": ctx.method, "window_start": ctx.civil_date.isoformat(),

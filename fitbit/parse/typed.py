@@ -3,9 +3,11 @@
 ``json.loads`` builds a dict for every object of a page, including the fields no column reads (a 1-second
 heart-rate point carries a civil time object and a whole data source); decoding into ``msgspec.Struct``
 types generated from the catalogue's column paths skips the unread fields, checks the shapes the rows rely
-on while decoding, and leaves values as attributes. Rows are then built one column at a time (one list per
-column, zipped into dicts once at the end), with the fast path's per-hour clock (``fitbit.parse.fast``) and
-data sources parsed once per distinct raw text.
+on while decoding, and leaves values as attributes. Rows are then built one column at a time and stay
+columns (``ColumnRows``: one list per column, a ``Constant`` for a value every point shares) up to the
+staging writer: building a dict of 19 keys per row cost as much as the decode (issue #14). Sample times
+come by whole columns (``fitbit.parse.samples``), data sources are parsed once per distinct raw text (once
+per page when all its points share one), INT64 values converted once per distinct text.
 
 The reference path stays the specification. This route takes only what it can prove equal to it: a page
 that does not validate against the read's Structs, and any page with a point off the happy path (an
@@ -20,10 +22,9 @@ once: ``typed_read`` is None for them.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import cache
-from itertools import repeat
-from operator import add, attrgetter, itemgetter
+from operator import attrgetter
 from typing import Any, Optional, Union
 
 import msgspec
@@ -31,10 +32,11 @@ from msgspec import UNSET, Raw, Struct, UnsetType
 
 from fitbit.catalogue import ValueColumn
 from fitbit.catalogue.common import PARSED_LINEAGE
-from fitbit.parse.columns import Getter, absent_value, converter, source_columns
-from fitbit.parse.fast import _MM_SS, _Clock, _memo_entry
+from fitbit.parse.columns import Getter, absent_value, converter, int64, source_columns
+from fitbit.parse.fast import _Clock
 from fitbit.parse.fetches import fetch_rows
-from fitbit.parse.page import PageContext, ParsedPage, Row
+from fitbit.parse.page import ColumnRows, Constant, PageContext, ParsedPage
+from fitbit.parse.samples import Columns, canonical_intervals, canonical_samples
 from fitbit.parse.reference import POINT, ROLLUPS, PageState, ReadPlan, date_of, read_plan
 
 SOURCE_KEYS = ("source_key", "source_platform", "source_recording_method", "source_device",
@@ -84,7 +86,6 @@ _TIME_KEYS = {
 _INTERVAL_KEYS = ("civil_date", "start_time", "end_time", "start_utc_offset_s", "end_utc_offset_s",
                   "civil_start_time", "civil_end_time", "offset_source")
 
-Columns = dict[str, Any]  # column name -> a sequence of one value per point (or ``repeat`` of a constant)
 
 
 class TypedRead(Struct, frozen=True, gc=False):
@@ -131,8 +132,9 @@ def _value_struct(json_key: str, record_type: str, columns: tuple[ValueColumn, .
                                   rename={_field_name(i): k for i, k in enumerate(children)})
         rename[_field_name(index)] = parent
         fields.append((_field_name(index), Union[child, None, UnsetType], UNSET))
+        parent_of = attrgetter(_field_name(index))  # one getter per parent: its children share one pass
         for i, column in enumerate(children.values()):
-            nested.append((column, attrgetter(_field_name(index)), attrgetter(_field_name(i))))
+            nested.append((column, parent_of, attrgetter(_field_name(i))))
     return msgspec.defstruct(f"{json_key}_value", fields, gc=False, rename=rename), plain, nested
 
 
@@ -193,12 +195,12 @@ def decode(read: TypedRead, body: bytes | str) -> Any:
         raise OffPath from None
 
 
-def typed_rows(read: TypedRead, page: PageState, points: list[Any]) -> list[Row]:
-    """The rows of a decoded page, in the reference path's key order; raises ``OffPath`` (or whatever a
-    value raises) for a page the existing path must parse instead."""
+def typed_rows(read: TypedRead, page: PageState, points: list[Any]) -> ColumnRows:
+    """The rows of a decoded page as columns, in the reference path's key order; raises ``OffPath`` (or
+    whatever a value raises) for a page the existing path must parse instead."""
     plan, ctx = read.plan, page.ctx
     if not points:
-        return []
+        return ColumnRows(plan.keys, {}, 0)
     values = list(map(read.value_attr, points))
     columns: Columns = _times(plan.dt.record_type, plan.dt.dated_by_end, values)
     if plan.dt.named:
@@ -206,30 +208,49 @@ def typed_rows(read: TypedRead, page: PageState, points: list[Any]) -> list[Row]
         if plan.dt.identifiable:
             if not all(names):
                 raise OffPath  # a name to derive (and count): the reference path does it
-            columns["name_derived"] = repeat(False)
+            columns["name_derived"] = Constant(False)
         columns["data_point_name"] = names
     if plan.read.with_source:
-        columns.update(zip(SOURCE_KEYS, zip(*map(_Sources().__getitem__, map(bytes, map(_SOURCE, points))))))
-    columns["participant_id"] = repeat(ctx.participant)
+        columns.update(_source_columns(points))
+    columns["participant_id"] = Constant(ctx.participant)
     for name, get, convert, default in read.values:
         columns[name] = _column(list(map(get, values)), convert, default)
+    parents_of: dict[Getter, list[Any]] = {}
     for name, parent_of, get, convert, default in read.nested:
-        parents = list(map(parent_of, values))
-        if UNSET in parents or None in parents:  # missing parent: NULL; null parent: its fields' zeros
+        parents = parents_of.get(parent_of) or parents_of.setdefault(parent_of, list(map(parent_of, values)))
+        try:
+            children = list(map(get, parents))
+        except AttributeError:  # a parent missing (NULL) or null (its fields' zeros): value by value
             columns[name] = [None if parent is UNSET else default if parent is None or (raw := get(parent)) is None
                              else _convert(convert, raw) for parent in parents]
         else:
-            columns[name] = _column(list(map(get, parents)), convert, default)
+            columns[name] = _column(children, convert, default)
     for name, stamp in page.lineage.items():
-        columns[name] = repeat(stamp)
-    return list(map(dict, map(zip, repeat(plan.keys), zip(*(columns[key] for key in plan.keys)))))
+        columns[name] = Constant(stamp)
+    return ColumnRows(plan.keys, columns, len(points))
 
 
-def _column(raws: list[Any], convert: Callable[[Any], Any] | None, default: Any) -> list[Any]:
-    """A column from its decoded values (None: absent), by C-level maps when none is absent."""
+def _column(raws: list[Any], convert: Callable[[Any], Any] | None, default: Any) -> Any:
+    """A column from its decoded values (None: absent), by C-level maps when none is absent; one value on
+    every point (a motion context, a sensor location) becomes a ``Constant``."""
+    if convert is None and raws[0] is not None and raws.count(raws[0]) == len(raws):
+        return Constant(raws[0])  # values of one type (a STRING or BOOL column), all equal
+    if convert is int64:  # converted once per distinct value (out of range: raises, the page goes elsewhere)
+        try:
+            return list(map(_Ints().__getitem__, raws))
+        except TypeError:  # int(None): a value absent
+            pass
     if None in raws:
         return [default if raw is None else _convert(convert, raw) for raw in raws]
     return raws if convert is None else list(map(convert, raws))
+
+
+class _Ints(dict):  # type: ignore[type-arg]
+    """A decoded INT64 value (a number, or integers sent as strings) -> ``int64`` of it, computed on first use."""
+
+    def __missing__(self, raw: Any) -> int:
+        value = self[raw] = int64(raw)
+        return value
 
 
 def _convert(convert: Callable[[Any], Any] | None, raw: Any) -> Any:
@@ -241,48 +262,18 @@ def _times(record_type: str, dated_by_end: bool, values: list[Any]) -> Columns:
         return {"civil_date": [date_of_struct(v.time) for v in values]}
     clock = _Clock()
     if record_type == "sample":
-        times = list(map(attrgetter("time"), values))
-        columns = _canonical_samples(clock, times)
+        columns = canonical_samples(values)
         if columns is None:  # some point off the per-hour memo: each instant as the fast path reads it
+            times = map(attrgetter("time"), values)
             stamps = [clock.instant(t.physicalTime, _offset(t.utcOffset, t.civilTime)) for t in times]
             columns = dict(zip(_TIME_KEYS["sample"], zip(*stamps)))
     else:
-        spans = [_span(clock.instant, v.time, dated_by_end) for v in values]
-        columns = dict(zip(_INTERVAL_KEYS, zip(*spans)))
-    columns["offset_source"] = repeat(POINT)
+        columns = canonical_intervals(values, dated_by_end)
+        if columns is None:
+            spans = [_span(clock.instant, v.time, dated_by_end) for v in values]
+            columns = dict(zip(_INTERVAL_KEYS, zip(*spans)))
+    columns["offset_source"] = Constant(POINT)
     return columns
-
-
-_HEAD, _TAIL = itemgetter(slice(0, 14)), itemgetter(slice(14, None))
-_CIVIL_DATE, _OFFSET_S, _CIVIL_HOUR = itemgetter(0), itemgetter(1), itemgetter(2)
-
-
-class _Hours(dict):  # type: ignore[type-arg]
-    """(``YYYY-MM-DDTHH:``, offset) -> (civil date, offset s, civil hour prefix), computed on first use."""
-
-    def __missing__(self, key: tuple[str, str]) -> Any:
-        entry = self[key] = _memo_entry(key[0] + "00:00Z", key[1], 3600, 14)
-        return entry
-
-
-def _canonical_samples(clock: _Clock, times: list[SampleTime]) -> Columns | None:
-    """The time columns of a page whose samples are all canonical UTC texts with their own whole-hour
-    offsets, one C-level pass per column; None for any other page."""
-    offsets = list(map(attrgetter("utcOffset"), times))
-    if None in offsets:
-        return None
-    texts = list(map(attrgetter("physicalTime"), times))
-    try:
-        tails = list(map(_MM_SS.__getitem__, map(_TAIL, texts)))
-    except (KeyError, TypeError):
-        return None
-    hours_seen = _Hours()
-    hours = list(map(hours_seen.__getitem__, zip(map(_HEAD, texts), offsets)))
-    if not all(type(entry) is tuple for entry in hours_seen.values()):
-        return None
-    return {"civil_date": list(map(_CIVIL_DATE, hours)), "sample_time": texts,
-            "utc_offset_s": list(map(_OFFSET_S, hours)),
-            "civil_time": list(map(add, map(_CIVIL_HOUR, hours), tails))}
 
 
 def date_of_struct(day: CivilDate) -> str:
@@ -313,6 +304,15 @@ def _span(instant: Callable[[str, Any], tuple[str, str, int, str]], span: Interv
 
 
 _SOURCE = attrgetter("dataSource")
+
+
+def _source_columns(points: list[Any]) -> Iterable[tuple[str, Any]]:
+    """The data-source columns: ``Constant`` ones when every point carries the same source (the usual page)."""
+    raws = list(map(_SOURCE, points))
+    sources = _Sources()
+    if raws.count(raws[0]) == len(raws):  # ``Raw`` compares its bytes: no copy of each point's source
+        return zip(SOURCE_KEYS, map(Constant, sources[bytes(raws[0])]))
+    return zip(SOURCE_KEYS, zip(*map(sources.__getitem__, map(bytes, raws))))
 
 
 class _Sources(dict):  # type: ignore[type-arg]

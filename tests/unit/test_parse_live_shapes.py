@@ -49,7 +49,7 @@ def test_nan_and_infinity_strings_become_null_and_are_counted():
     assert second["nightly_temperature_c"] is None and second["baseline_temperature_c"] is None
     assert second["relative_nightly_stddev_30d_c"] == 0.21
     assert parsed.counts == {"non_finite_nulled": 3}
-    json.dumps(parsed.rows, allow_nan=False)  # the rows are valid JSON: no bare NaN reaches a load job
+    json.dumps({table: list(rows) for table, rows in parsed.rows.items()}, allow_nan=False)  # the rows are valid JSON: no bare NaN reaches a load job
 
 
 def test_a_bare_nan_literal_is_nulled_too():
