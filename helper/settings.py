@@ -52,6 +52,8 @@ class Settings:
     webhook_keyset_url: str = WEBHOOK_KEYSET_URL
     webhook_coalesce_s: float = 60.0
     webhook_require_authorization: bool = False
+    # The embedded runtime: extract deliveries in flight at once (their HTTP round trips overlap; issue #14).
+    extract_concurrency: int = 16
 
     @property
     def secrets_file(self) -> Path:
@@ -91,6 +93,7 @@ class Settings:
             "SECRETS_BACKEND": self.secrets_backend,
             "WEBHOOK_KEYSET_URL": self.webhook_keyset_url, "WEBHOOK_COALESCE_S": repr(self.webhook_coalesce_s),
             "WEBHOOK_REQUIRE_AUTHORIZATION": "true" if self.webhook_require_authorization else "false",
+            "EXTRACT_CONCURRENCY": str(self.extract_concurrency),
         }
         optional = {"OAUTH_BASE_URL": self.oauth_base_url, "GCP_PROJECT": self.gcp_project,
                     "BIGQUERY_EMULATOR_HOST": self.bigquery_endpoint}
@@ -126,6 +129,7 @@ class Settings:
             webhook_keyset_url=(_url(env, "WEBHOOK_KEYSET_URL", WEBHOOK_KEYSET_URL) or "").rstrip("/"),
             webhook_coalesce_s=_float(env, "WEBHOOK_COALESCE_S", 60.0, low=1.0),
             webhook_require_authorization=_bool(env, "WEBHOOK_REQUIRE_AUTHORIZATION", False),
+            extract_concurrency=_int(env, "EXTRACT_CONCURRENCY", 16, low=1, high=256),
         )
 
 
