@@ -38,7 +38,7 @@ TARGETS = {"failed": ("==", 0), "wall_s": ("<=", 600), "peak_rss_mib": ("<", 102
 
 
 def cohort_daily(participants: int = 1000, days: int = 1, latency_ms: float = 150.0,
-                 concurrency: int | None = None) -> dict[str, Any]:
+                 concurrency: int | None = None, flush_staged_mib: float | None = None) -> dict[str, Any]:
     extra = ("--sleep-processing-seconds", "0", "--latency-ms", str(latency_ms), "--latency-jitter", "0.5")
     with tempfile.TemporaryDirectory(prefix="bench-cohort-") as tmp, \
             demo.simulator_process(participants, days + 1, end_date=END, extra_args=extra) as sim:
@@ -48,7 +48,8 @@ def cohort_daily(participants: int = 1000, days: int = 1, latency_ms: float = 15
         demo.enrol_minted(state, sim.base_url, names)
         enrol_s = time.monotonic() - started
         settings = demo.demo_settings(state, sim.base_url, SLEEP_REFETCH_DELAY_S="0", OAUTH_APP_VERIFIED="true")
-        runtime = LocalRuntime(settings, concurrency=concurrency)  # takes the state-dir lock; closed below
+        budget = {} if flush_staged_mib is None else {"flush_staged_bytes": int(flush_staged_mib * 2**20)}
+        runtime = LocalRuntime(settings, concurrency=concurrency, **budget)  # takes the state-dir lock; closed below
         requests.post(sim.base_url + "_admin/reset", json={}, timeout=30).raise_for_status()
         sim_cpu_before = _cpu_s(sim.process.pid)
         _reset_peak_rss()
@@ -63,7 +64,9 @@ def cohort_daily(participants: int = 1000, days: int = 1, latency_ms: float = 15
         figures = {
             "name": "cohort_daily", "participants": participants, "days": days, "latency_ms": latency_ms,
             "runtime": "sequential" if runtime.concurrency == 1 else "concurrent extract",
-            "concurrency": runtime.concurrency, "peak_in_flight": stats.peak_in_flight, "flushes": stats.flushes,
+            "concurrency": runtime.concurrency, "peak_in_flight": stats.peak_in_flight,
+            "held_by_limiter": stats.held_by_limiter, "flushes": stats.flushes,
+            "flush_staged_mib": round(runtime.flush_staged_bytes / 2**20, 1),
             "wall_s": round(wall, 1),
             "pipeline_cpu_s_per_participant_day": round(cpu / (participants * days), 4),
             "peak_rss_mib": round(peak_rss, 1),

@@ -32,7 +32,7 @@ def runs(tmp_path_factory):
             state = demo.fresh_state_dir(tmp_path_factory.mktemp(f"concurrency-{concurrency}") / "state")
             demo.enrol_minted(state, sim.base_url, PARTICIPANTS)
             settings = demo.demo_settings(state, sim.base_url, SLEEP_REFETCH_DELAY_S="0", OAUTH_APP_VERIFIED="true")
-            with LocalRuntime(settings, concurrency=concurrency) as runtime:
+            with LocalRuntime(settings, concurrency=concurrency, keep_journal=True) as runtime:
                 runtime.publish([RunTrigger(END, 1, "daily", run_id="concurrency")])
                 stats = runtime.run_until_empty()
                 left, in_flight = len(runtime.queue), runtime.queue.in_flight
@@ -43,7 +43,7 @@ def runs(tmp_path_factory):
 
 
 def test_each_event_is_delivered_once_and_the_queue_ends_empty_with_nothing_in_flight(runs):
-    for state, stats, journal, sim_stats, left, in_flight in runs.values():
+    for _state, stats, journal, sim_stats, left, in_flight in runs.values():
         assert stats.redelivered == 0 and stats.dead_lettered == [] and stats.deferred == 0
         assert stats.delivered == len(journal) == len({d.seq for d in journal})
         assert (left, in_flight) == (0, 0)

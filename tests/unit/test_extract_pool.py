@@ -11,6 +11,7 @@ from datetime import date, datetime, timezone
 from fitbit.messages import Unit, decode
 from helper.cloudevents import message_from_pubsub_event
 from helper.queue import LocalQueue
+from fitbit.quota import QuotaLimits
 from tools.extract_pool import ExtractPool
 
 
@@ -102,3 +103,29 @@ def test_a_delivery_naming_no_participant_is_not_held_back(tmp_path):
     settled = _drain(pool, queue)
     pool.close()
     assert len(settled) == 3 and not together.broken
+
+
+def test_the_limiter_holds_a_participant_to_its_budget_in_any_sliding_minute(tmp_path):
+    queue = _queue(tmp_path, participants=1, per_participant=3)
+    queue.publish([Unit("user0", "steps", "reconcile", date(2026, 11, d), date(2026, 11, d + 1), "daily")
+                   for d in (1, 2)])  # five units of one participant
+    now = [1000.0]
+    post = Recorder()
+    limits = QuotaLimits(per_user_per_minute=2, project_per_minute=100, headroom=0.0)
+    pool = ExtractPool(post, _participant, 4, queue.release, limits=limits, clock=lambda: now[0])
+
+    def settle_all():
+        while pool.in_flight:
+            pool.wait(1.0)
+            for delivery, _ in pool.finished():
+                queue.ack(delivery)
+
+    # Every 20 s the participant's next unit asks (the one before has finished): two per sliding minute, so
+    # the third waits from t=40 to t=60, the fifth from t=100 to t=120.
+    for expected in (1, 2, 2, 3, 4, 4, 5):
+        pool.fill(queue.pop_ready)
+        settle_all()
+        assert len(post.posted) == expected
+        now[0] += 20.0
+    pool.close()
+    assert pool.held_by_limiter == 3 and len(queue) == 0  # the third to fifth all asked at t=40
