@@ -96,9 +96,14 @@ def _adapters(settings: Settings) -> Adapters:
 def client_factory(a: Adapters) -> Callable[[str], tuple[HealthClient, str | None]]:
     settings = a.settings
     cached: dict[str, tuple[HealthClient, str | None]] = {}
+    lock = threading.Lock()  # extract units run on a thread pool: one client (one session) per participant
 
     def for_participant(participant: str) -> tuple[HealthClient, str | None]:
-        if participant not in cached:
+        if (found := cached.get(participant)) is not None:
+            return found
+        with lock:
+            if participant in cached:
+                return cached[participant]
             grant = load_grant(a.secrets, participant)
             config = load_oauth_client(a.secrets)
             if config is None:
@@ -139,9 +144,15 @@ def transform_context(settings: Settings | None = None) -> TransformContext:
 def _transform_context(a: Adapters) -> TransformContext:
     warehouse = a.warehouse()
     warehouse.ensure_schema()
+    after_flush = None
+    if a.settings.sheets_export_spreadsheet_id:
+        from helper.sheet_export import DailySheetExport
+
+        after_flush = DailySheetExport(warehouse, a.settings.sheets_export_spreadsheet_id,
+                                       a.settings.sheets_export_hour_utc)
     return TransformContext(store=a.store, warehouse=warehouse, queue=a.queue, clock=a.clock,
                             sleep_refetch_delay_s=a.settings.sleep_refetch_delay_s,
-                            max_sleep_refetches=a.settings.max_sleep_refetches)
+                            max_sleep_refetches=a.settings.max_sleep_refetches, after_flush=after_flush)
 
 
 def notify_context(settings: Settings | None = None) -> NotifyContext:
