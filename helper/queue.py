@@ -11,6 +11,14 @@ published only once it survives a crash; it leaves the table only when its handl
 interrupted by a crash is simply still there on the next run, which delivers it again: at-least-once,
 like Pub/Sub, so every handler must be (and is) idempotent. Durability is against process crashes
 (kill -9), not power loss: WAL with ``synchronous=NORMAL`` (raw objects are not fsynced either).
+
+Leases (issue #14: the runtime delivers extract work on a pool of threads). ``pop_ready`` hands a
+delivery out once: it is leased (in flight) until it is settled with ``ack``, ``retry`` or
+``dead_letter`` (or handed back with ``release``), and neither ``pop_ready`` nor ``next_ready_at`` sees it
+meanwhile. Leases live in this object's memory only, never in the file: a crash leaves nothing leased,
+and the next run (which holds the state-dir lock, so it is the only reader) delivers the row again.
+``len()`` still counts every delivery owed, in flight or not. One connection serves every thread, each
+call under the queue's lock: the calls are short, and SQLite would serialise the writers anyway.
 """
 
 from __future__ import annotations
@@ -42,6 +50,7 @@ CREATE TABLE IF NOT EXISTS deliveries (
     object_name TEXT                        -- storage events: the object (the orphan sweep skips these)
 );
 CREATE INDEX IF NOT EXISTS deliveries_by_ready ON deliveries (ready_at, seq);
+CREATE INDEX IF NOT EXISTS deliveries_by_type ON deliveries (event_type, ready_at, seq);
 CREATE TABLE IF NOT EXISTS dead_letters (
     seq INTEGER PRIMARY KEY,
     event_type TEXT NOT NULL,
@@ -118,6 +127,7 @@ class LocalQueue:
     clock: Clock = utc_now
     _conn: sqlite3.Connection | None = field(default=None, init=False, repr=False)
     _lock: threading.RLock = field(default_factory=threading.RLock, init=False, repr=False)
+    _leased: set[int] = field(default_factory=set, init=False, repr=False)  # seqs handed out, not yet settled
 
     @property
     def topic_path(self) -> str:
@@ -142,6 +152,7 @@ class LocalQueue:
 
     def close(self) -> None:
         with self._lock:
+            self._leased.clear()  # as after a crash: whatever was handed out is delivered again
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None
@@ -193,14 +204,39 @@ class LocalQueue:
 
     # --- delivering ------------------------------------------------------------------------------------
 
-    def pop_ready(self) -> Delivery | None:
-        """The oldest due delivery. It stays in the queue until ``ack``: a crash means "deliver it again"."""
+    def pop_ready(self, event_type: str | None = None) -> Delivery | None:
+        """The oldest due delivery not in flight (of ``event_type``, if given), leased until it is settled.
+
+        It stays in the queue until ``ack``: a crash means "deliver it again". Until ``ack``, ``retry``,
+        ``dead_letter`` or ``release``, no other ``pop_ready`` hands it out.
+        """
         with self._lock:
+            where, params = self._not_leased("ready_at <= ?", [_micros(self.clock())])
+            if event_type is not None:
+                where, params = f"event_type = ? AND {where}", [event_type, *params]
             row = self._db().execute(
                 "SELECT seq, ready_at, event_type, source, subject, payload, published_at, data, attempt "
-                "FROM deliveries WHERE ready_at <= ? ORDER BY ready_at, seq LIMIT 1",
-                (_micros(self.clock()),)).fetchone()
+                f"FROM deliveries WHERE {where} ORDER BY ready_at, seq LIMIT 1", params).fetchone()
+            if row is not None:
+                self._leased.add(row[0])
         return None if row is None else self._delivery(row)
+
+    def _not_leased(self, where: str, params: list[Any]) -> tuple[str, list[Any]]:
+        if not self._leased:
+            return where, params
+        leased = sorted(self._leased)
+        return f"{where} AND seq NOT IN ({','.join('?' * len(leased))})", [*params, *leased]
+
+    @property
+    def in_flight(self) -> int:
+        """Deliveries handed out by ``pop_ready`` and not settled yet."""
+        with self._lock:
+            return len(self._leased)
+
+    def release(self, delivery: Delivery) -> None:
+        """Hand a delivery back unchanged (not attempted): ``pop_ready`` may hand it out again."""
+        with self._lock:
+            self._leased.discard(delivery.seq)
 
     def _delivery(self, row: tuple[Any, ...]) -> Delivery:
         seq, ready_at, event_type, source, subject, payload, published_at, data, attempt = row
@@ -211,6 +247,7 @@ class LocalQueue:
     def ack(self, delivery: Delivery) -> None:
         with self._transaction() as db:
             db.execute("DELETE FROM deliveries WHERE seq = ?", (delivery.seq,))
+            self._leased.discard(delivery.seq)
 
     def retry(self, delivery: Delivery, at: datetime) -> None:
         """Not acknowledged: deliver again at ``at`` as the next attempt."""
@@ -219,6 +256,7 @@ class LocalQueue:
         with self._transaction() as db:
             db.execute("UPDATE deliveries SET attempt = ?, ready_at = ? WHERE seq = ?",
                        (delivery.attempt, _micros(at), delivery.seq))
+            self._leased.discard(delivery.seq)
 
     def dead_letter(self, delivery: Delivery, status: int | None) -> None:
         """Out of attempts: move it to ``dead_letters`` (kept, counted, replayable), in one transaction."""
@@ -229,13 +267,18 @@ class LocalQueue:
                 "FROM deliveries WHERE seq = ?",
                 (json.dumps(delivery.data), status, _micros(self.clock()), delivery.seq))
             db.execute("DELETE FROM deliveries WHERE seq = ?", (delivery.seq,))
+            self._leased.discard(delivery.seq)
 
     def next_ready_at(self) -> datetime | None:
+        """When the next delivery not in flight is due (None: nothing waits but what is in flight)."""
         with self._lock:
-            row = self._db().execute("SELECT MIN(ready_at) FROM deliveries").fetchone()
-        return None if row[0] is None else _moment(row[0])
+            where, params = self._not_leased("1", [])
+            row = self._db().execute(f"SELECT ready_at FROM deliveries WHERE {where} ORDER BY ready_at, seq LIMIT 1",
+                                     params).fetchone()
+        return None if row is None else _moment(row[0])
 
     def __len__(self) -> int:
+        """Every delivery still owed, in flight or not (a leased one leaves only when settled)."""
         with self._lock:
             return int(self._db().execute("SELECT COUNT(*) FROM deliveries").fetchone()[0])
 

@@ -56,6 +56,8 @@ class Settings:
     # transform_load service account, and the UTC hour whose flush writes the last days (None: no export).
     sheets_export_spreadsheet_id: str | None = None
     sheets_export_hour_utc: int = 8
+    # The embedded runtime: extract deliveries in flight at once (their HTTP round trips overlap; issue #14).
+    extract_concurrency: int = 16
 
     @property
     def secrets_file(self) -> Path:
@@ -95,6 +97,7 @@ class Settings:
             "SECRETS_BACKEND": self.secrets_backend,
             "WEBHOOK_KEYSET_URL": self.webhook_keyset_url, "WEBHOOK_COALESCE_S": repr(self.webhook_coalesce_s),
             "WEBHOOK_REQUIRE_AUTHORIZATION": "true" if self.webhook_require_authorization else "false",
+            "EXTRACT_CONCURRENCY": str(self.extract_concurrency),
         }
         optional = {"OAUTH_BASE_URL": self.oauth_base_url, "GCP_PROJECT": self.gcp_project,
                     "BIGQUERY_EMULATOR_HOST": self.bigquery_endpoint,
@@ -134,6 +137,7 @@ class Settings:
             webhook_require_authorization=_bool(env, "WEBHOOK_REQUIRE_AUTHORIZATION", False),
             sheets_export_spreadsheet_id=env.get("SHEETS_EXPORT_SPREADSHEET_ID") or None,
             sheets_export_hour_utc=_int(env, "SHEETS_EXPORT_HOUR_UTC", 8, low=0, high=23),
+            extract_concurrency=_int(env, "EXTRACT_CONCURRENCY", 16, low=1, high=256),
         )
 
 

@@ -33,6 +33,12 @@ from helper.staging import describe, joined_batches, ndjson, reason_document, re
 from helper.storage import write_atomic
 
 log = logging.getLogger("fitbit.warehouse")
+# The pipeline's DuckDB connection keeps what it reads in its buffer pool up to memory_limit (default 80 % of
+# RAM), so a run's resident memory grew with the warehouse (issue #14, 200 participants x 1 day: 677 MiB peak).
+# Capped, DuckDB evicts, and spills a large merge to <file>.tmp (measured 2026-12-01). Capped alone, the outcome
+# tables' merges failed with OutOfMemoryException (200 participants at 256MB, 1,000 at 512MB): without
+# preserve_insertion_order (the MERGE orders explicitly, nothing relies on it) 200 ran clean at 256MB, 375 MiB peak.
+MEMORY_LIMIT = "512MB"
 OnQuarantine = Callable[[Quarantined], None] | None
 
 
@@ -63,6 +69,9 @@ class DuckDbWarehouse:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         self._db = duckdb.connect(str(self.path), read_only=read_only)
         self._db.execute("SET TimeZone = 'UTC'")
+        if not read_only:
+            self._db.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+            self._db.execute("SET preserve_insertion_order = false")
         self._schema_ready = read_only
         self.nulled = 0  # non-finite floats written as null by stage()
         # The warehouse refusing the data (these batches are quarantined) versus failing itself (blocked).

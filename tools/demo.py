@@ -148,7 +148,7 @@ def run_demo_flow(settings: Settings, end_date: date, days: int) -> tuple[LocalR
     Each trigger is published once per state dir, so the same flow on the state dir of an interrupted demo
     resumes it (``scripts/demo.py --resume``) instead of starting over.
     """
-    runtime = LocalRuntime(settings)
+    runtime = LocalRuntime(settings, keep_journal=True)  # tests replay the demo's journal
     runtime.publish_once("history", [RunTrigger(end_date, days, "backfill", run_id="history")])
     runtime.run_until_empty()
     runtime.publish_once("daily", [RunTrigger(end_date, settings.refetch_days, "daily", run_id="daily")])

@@ -51,6 +51,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="raw objects to deliver to transform_load again (implies --resume)")
     p.add_argument("--max-wait", type=float, default=600.0,
                    help="seconds the run waits for a deferred unit before pausing (default 600)")
+    p.add_argument("--concurrency", type=int, metavar="N",
+                   help="extract deliveries in flight at once (default: $EXTRACT_CONCURRENCY, else 16)")
     p.add_argument("--stats-json", type=Path, help="also write the run's figures to this file")
     return p
 
@@ -79,10 +81,13 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO = sys.stdout, err: Te
         print(f"run: {exc}", file=err)
         return EXIT_CONFIG
     try:
-        runtime = LocalRuntime(settings, max_wait_s=args.max_wait)
+        runtime = LocalRuntime(settings, max_wait_s=args.max_wait, concurrency=args.concurrency)
     except AnotherRunInProgress as exc:
         print(f"run: {exc}", file=err)
         return EXIT_LOCKED
+    except ValueError as exc:
+        print(f"run: {exc}", file=err)
+        return EXIT_CONFIG
     with runtime:
         left = len(runtime.queue)
         if left:

@@ -144,6 +144,9 @@ def test_the_lock_of_a_killed_run_is_taken_over(sim, tmp_path):
 
 def test_a_deferral_beyond_the_wait_budget_flushes_keeps_the_unit_and_the_next_run_picks_it_up(sim, tmp_path):
     state = _state(tmp_path, sim)
+    # The module's earlier runs (user1 each) may have filled the simulator's 300/min window for user1: its
+    # 429s would defer more units than the one injected here.
+    requests.post(sim.base_url + "_admin/reset", json={}, timeout=10).raise_for_status()
     requests.post(sim.base_url + "_admin/faults", json={"rate_limit_burst": 1, "retry_after_s": 4},
                   timeout=10).raise_for_status()
     paused = _run(state, sim, "--max-wait", "1")
