@@ -23,7 +23,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from fitbit.messages import Message, StoredObject, Unit, encode
+from fitbit.errors import MalformedMessage
+from fitbit.messages import Message, StoredObject, Unit, decode, encode
 from helper.cloudevents import PUBSUB_EVENT, STORAGE_FINALIZED, pubsub_event_data, storage_event_data
 
 Clock = Callable[[], datetime]
@@ -244,6 +245,20 @@ class LocalQueue:
         with self._lock:
             rows = self._db().execute("SELECT object_name FROM deliveries WHERE object_name IS NOT NULL")
             return {r[0] for r in rows}
+
+    def queued_units(self) -> list[Unit]:
+        """The work units waiting for delivery, due or deferred (read-only; ``fitbit-pipeline status``)."""
+        with self._lock:
+            rows = self._db().execute("SELECT payload FROM deliveries WHERE payload IS NOT NULL").fetchall()
+        units = []
+        for (payload,) in rows:
+            try:
+                message = decode(bytes(payload))
+            except MalformedMessage:  # delivered as it is, recorded by extract; not a unit of anyone's
+                continue
+            if isinstance(message, Unit):
+                units.append(message)
+        return units
 
     # --- dead letters ----------------------------------------------------------------------------------
 

@@ -16,7 +16,9 @@ from pathlib import Path
 
 from fitbit.catalogue import CONSENT_LOG_TABLE, all_tables
 from helper.views import VIEWS
-from tools.cli.common import EXIT_OK, CliError, Context, civil_date, date_range, participant_list, sql_list
+from tools.cli import bigquery_export
+from tools.cli.common import EXIT_OK, CliError, Context, civil_date, date_range, duckdb_connection, participant_list, \
+    sql_list
 
 # Columns that identify a participant or their Google account besides participant_id.
 IDENTIFYING = frozenset({"raw_object", "data_point_name", "health_user_id"})
@@ -84,7 +86,11 @@ def export(args: argparse.Namespace, ctx: Context) -> int:
         args.out.mkdir(parents=True, exist_ok=True)
         total = 0
         for name in names:
-            rows = _copy(wh.db, name, args, key)
+            if ctx.gcp:  # BigQuery: the exported rows into a scratch DuckDB, written by the same code
+                with bigquery_export.scratch(wh, name, args) as db:
+                    rows = _copy(db, name, args, key)
+            else:
+                rows = _copy(duckdb_connection(wh), name, args, key)
             total += rows
             print(f"{name}: {rows} rows", file=ctx.out)
     print(f"export: {len(names)} files ({args.format}), {total} rows in {args.out.resolve()}", file=ctx.out)

@@ -17,7 +17,7 @@ from datetime import timedelta
 from fitbit import plan
 from fitbit.messages import RunTrigger
 from tools.cli.common import ACTION_ERRORS, EXIT_ACTION, EXIT_FAILURES, EXIT_OK, CliError, Context, civil_date, \
-    date_range, participant_list
+    date_range, participant_list, unsupported_on_gcp
 
 PER_USER_PER_MIN, PER_PROJECT_PER_MIN = 300, 120_000
 
@@ -62,6 +62,9 @@ def describe_plan(units: list, participants: list[str]) -> str:
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
+    unsupported_on_gcp(ctx, "run", "on Google Cloud, Cloud Scheduler publishes the daily run (`gcloud scheduler jobs "
+                       "run fitbit-daily-run --location=REGION` runs it now); a backfill is a RunTrigger published to "
+                       "the units topic (docs/deploy.md §8)")
     ctx.require_state_dir()
     settings = ctx.settings()
     participants = ctx.participants(args.participants)
