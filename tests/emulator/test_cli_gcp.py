@@ -79,6 +79,12 @@ def _count(gcp, sql: str) -> int:
     return int(gcp["pipeline"].warehouse().query(sql)[0][0])
 
 
+def _totals(gcp) -> dict[str, int]:
+    """Rows per table, in one query."""
+    sql = " UNION ALL ".join(f"SELECT '{t.name}', COUNT(*) FROM {t.name}" for t in all_tables())
+    return dict(gcp["pipeline"].warehouse().query(sql))
+
+
 def test_status_json_lists_both_participants_with_their_ledgers_from_bigquery(environ):
     code, out, err = run_main("--state-dir", str(environ["state"]), "status", "--json", "--as-of", str(END),
                               "--days", str(DAYS + 2))
@@ -142,10 +148,10 @@ def test_withdraw_purges_bigquery_and_every_bucket_writes_one_audit_row_and_is_i
     assert "participant-user2" not in json.loads((environ["state"] / "secrets.json").read_text())
     log = warehouse.query(f"SELECT action, revocation FROM consent_log WHERE participant_id = '{WITHDRAWN}'")
     assert log == [("withdraw", "unreachable")]
-    before = {t.name: _count(environ, f"SELECT COUNT(*) FROM {t.name}") for t in all_tables()}
+    before = _totals(environ)
     again = run_main("--state-dir", str(environ["state"]), "withdraw", WITHDRAWN, "--yes")
     assert again[0] == 0 and "nothing to change" in again[1], again[2]
-    assert {t.name: _count(environ, f"SELECT COUNT(*) FROM {t.name}") for t in all_tables()} == before
+    assert _totals(environ) == before
 
 
 def test_doctor_checks_the_dataset_and_the_bucket(environ):
@@ -153,3 +159,16 @@ def test_doctor_checks_the_dataset_and_the_bucket(environ):
     assert code == 1  # the API (the stopped simulator) is unreachable
     assert "ok    schema:" in out and "ok    bucket: gs://fitbit-raw answers" in out and "fail  api:" in out
     assert "disk:" not in out and "state-dir:" not in out
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["withdraw", "nobody", "--yes"], "unknown participant nobody"),
+    (["status", "--participants", "nobody"], "unknown participant"),
+    (["export", "--out", "X", "--from", "2026-11-05", "--to", "2026-11-01"], "after"),
+    (["export", "--out", "X", "--tables", "nothing"], "unknown table or view"),
+])
+def test_bad_input_on_gcp_is_exit_2_and_changes_nothing(environ, argv, message):
+    before = _totals(environ)
+    code, _, err = run_main("--state-dir", str(environ["state"]), *argv)
+    assert code == 2 and message in err
+    assert _totals(environ) == before
