@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from tools.cli.common import sql_list
+from tools.cli.common import rows_filter
 
 # BigQuery standard SQL types -> DuckDB; nested and repeated fields, JSON and GEOGRAPHY travel as JSON text.
 DUCKDB_TYPES = {
@@ -37,17 +37,6 @@ def _value(value: Any) -> Any:
     return json.dumps(value, default=str, sort_keys=True) if isinstance(value, (dict, list)) else value
 
 
-def _where(columns: set[str], args: argparse.Namespace) -> str:
-    where = []
-    if "civil_date" in columns and args.start:
-        where.append(f"civil_date >= DATE '{args.start}'")
-    if "civil_date" in columns and args.end:
-        where.append(f"civil_date <= DATE '{args.end}'")
-    if "participant_id" in columns and args.participants:
-        where.append(f"participant_id IN ({sql_list(args.participants)})")
-    return f" WHERE {' AND '.join(where)}" if where else ""
-
-
 @contextmanager
 def scratch(warehouse: Any, name: str, args: argparse.Namespace) -> Iterator[Any]:
     """An in-memory DuckDB holding ``name``'s exported rows as table ``name`` (same columns, same order)."""
@@ -58,7 +47,7 @@ def scratch(warehouse: Any, name: str, args: argparse.Namespace) -> Iterator[Any
     schema = bq.get_table(f"{warehouse.project}.{warehouse.dataset}.{name}").schema
     columns = [f.name for f in schema]
     config = bigquery.QueryJobConfig(default_dataset=f"{warehouse.project}.{warehouse.dataset}")
-    rows = bq.query(f"SELECT * FROM `{name}`{_where(set(columns), args)}", job_config=config).result(page_size=10_000)
+    rows = bq.query(f"SELECT * FROM `{name}`{rows_filter(columns, args)}", job_config=config).result(page_size=10_000)
     db = duckdb.connect()
     try:
         db.execute("SET TimeZone = 'UTC'")

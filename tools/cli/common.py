@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -225,3 +225,15 @@ def date_range(start: date | None, end: date | None) -> None:
 def sql_list(values: Sequence[str]) -> str:
     """A SQL IN-list of checked identifiers (participant ids, data types are [A-Za-z0-9_-])."""
     return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
+
+
+def rows_filter(columns: Collection[str], args: argparse.Namespace) -> str:
+    """`` WHERE ...`` for ``--from``/``--to``/``--participants``, on the relations that have the column (or "")."""
+    where = []
+    if "civil_date" in columns and args.start:
+        where.append(f"civil_date >= DATE '{args.start}'")
+    if "civil_date" in columns and args.end:
+        where.append(f"civil_date <= DATE '{args.end}'")
+    if "participant_id" in columns and args.participants:
+        where.append(f"participant_id IN ({sql_list(args.participants)})")
+    return f" WHERE {' AND '.join(where)}" if where else ""
