@@ -117,3 +117,21 @@ def test_status_counts_the_units_and_pages_the_durable_queue_still_holds_per_par
     assert "queued 2 units, 1 pages" in out
     code, out, _ = run_main("--state-dir", str(state), "status", "--json", "--as-of", str(END), "--days", "2")
     assert json.loads(out)["participants"][0]["queue"] == {"units": 0, "pages": 0}
+
+
+def test_withdraw_drops_the_participants_queued_and_dead_lettered_work_so_no_run_records_them_again(state, tmp_path):
+    copy = tmp_path / "state"
+    shutil.copytree(state, copy)
+    queue = LocalQueue(copy / "queue.sqlite")
+    queue.publish([Unit("user1", "sleep", "list", date(2026, 11, 3), date(2026, 11, 4), "backfill")])
+    queue.dead_letter(queue.pop_ready(), 503)
+    queue.publish([Unit("user1", "steps", "reconcile", date(2026, 11, 4), date(2026, 11, 5), "daily")])
+    queue.object_finalized(StoredObject("fitbit-raw", "raw/user1/steps/2026-11-05/x.json", "1"), 10,
+                           datetime.now(timezone.utc))
+    queue.close()
+    code, out, err = run_main("--state-dir", str(copy), "withdraw", "user1", "--yes")
+    assert code == 0, err
+    assert json.loads(out.split("; ", 2)[2])["queued"] == 3
+    queue = LocalQueue(copy / "queue.sqlite")
+    assert (queue.queued_units(), queue.pending_objects(), queue.dead_letters(), len(queue)) == ([], set(), [], 0)
+    queue.close()

@@ -31,7 +31,26 @@ def state_files(settings: Settings, participant: str, *, delete: bool) -> dict[s
         "plan_entries": plan_entries(settings.raw_dir, participant, delete=delete),
         "claims": raw_objects(settings.claims_dir, participant, delete=delete,
                               prefixes=(CLAIMS_PREFIX + "{p}/",)),
+        "queued": queued(settings.state_dir / "queue.sqlite", participant, delete=delete),
     }
+
+
+def queued(path: Path, participant: str, *, delete: bool) -> int:
+    """The participant's units and storage events an interrupted run left queued; with ``delete``, dropped
+    (with their dead letters), so the next run neither fetches for them nor records a failure under their id."""
+    if not path.is_file():
+        return 0
+    from helper.queue import LocalQueue
+
+    queue = LocalQueue(path)
+    try:
+        if delete:
+            return queue.drop_participant(participant)
+        mine = (f"raw/{participant}/", f"errors/{participant}/")
+        return (sum(1 for u in queue.queued_units() if u.participant == participant)
+                + sum(1 for name in queue.pending_objects() if name.startswith(mine)))
+    finally:
+        queue.close()
 
 
 def raw_objects(raw_dir: Path, participant: str, *, delete: bool, prefixes: tuple[str, ...] = PARTICIPANT_PREFIXES) -> int:

@@ -71,7 +71,8 @@ def _confirm(ctx: Context, participant: str, keep_data: bool) -> None:
     what = "stop collecting data for" if keep_data else "revoke the grant of and DELETE ALL DATA of"
     if not sys.stdin.isatty():
         raise CliError(f"this would {what} {participant}; pass --yes to confirm without a terminal")
-    print(f"This will {what} {participant} in {ctx.state_dir}. Type the participant id to confirm: ",
+    where = f"project {ctx.settings().gcp_project}" if ctx.gcp else str(ctx.state_dir)
+    print(f"This will {what} {participant} in {where}. Type the participant id to confirm: ",
           end="", file=ctx.out, flush=True)
     if input().strip() != participant:
         raise CliError("not confirmed; nothing was changed")
@@ -154,6 +155,8 @@ def _withdraw(args: argparse.Namespace, ctx: Context, participant: str) -> int:
         if not args.keep_data:
             counts["rows"] = purge.warehouse_rows(wh, participant, delete=True)
             counts.update(_files(ctx, participant, delete=True))
+        elif not ctx.gcp:  # stop collection: what an interrupted run left queued is not fetched either
+            counts["queued"] = purge.queued(ctx.state_dir / "queue.sqlite", participant, delete=True)
         at = ctx.now
         audit = {"participant_id": participant, "civil_date": at.date().isoformat(),
                  "action": "stop-collection" if args.keep_data else "withdraw", "revocation": revocation,
