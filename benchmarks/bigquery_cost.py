@@ -28,6 +28,7 @@ import sqlglot
 from sqlglot import exp
 
 from benchmarks import pages
+from benchmarks.report_scan import report_scan
 from fitbit.catalogue import DATA_TYPES, PROCESSING_LOG_TABLE, TableSpec, table_named
 from fitbit.messages import RunTrigger
 from fitbit.plan import PlanOptions, planned_reads, units_for_run
@@ -37,6 +38,7 @@ PARTICIPANTS = 1000
 HISTORY_DAYS = 365
 WINDOW_DAYS = RunTrigger().days
 TODAY = date(2026, 11, 30)
+REPORT_DAYS = 90  # the report's default window (tools.report.DEFAULT_DAYS)
 MB, GIB, TIB = 10**6, 2**30, 2**40
 FIXED = {"INT64": 8, "FLOAT64": 8, "TIMESTAMP": 8, "DATETIME": 8, "DATE": 8, "BOOL": 1}
 # Public list prices (USD, checked 2026-11-30; free tiers left out): BigQuery on-demand analysis per TiB and
@@ -211,6 +213,7 @@ def scenario(heart_rate_seconds: bool, participants: int = PARTICIPANTS) -> dict
     storage_gib_py = sum(day_bytes.values()) * 365 / GIB
     view_full = view_scans(columns, participants, HISTORY_DAYS)
     view_week = view_scans(columns, participants, 7)
+    report = report_scan(columns, participants, HISTORY_DAYS, TODAY, REPORT_DAYS, _billed)
     storage_gib = storage_gib_py * participants * HISTORY_DAYS / 365
     query_usd = (merges["merge_billed_gb_per_day"] * 1e9 + view_full) / TIB * PRICE["query_tib"]
     return {**merges,
@@ -218,6 +221,7 @@ def scenario(heart_rate_seconds: bool, participants: int = PARTICIPANTS) -> dict
             "storage_gib_after_a_year": round(storage_gib, 1),
             "view_gb_all_views_full_history": round(view_full / 1e9, 2),
             "view_gb_all_views_last_7_days": round(view_week / 1e9, 3),
+            **report,
             **invocations(rows, heart_rate_seconds, participants),
             "bigquery_query_usd_per_day": round(query_usd, 2),
             "storage_usd_per_month_after_a_year": round(storage_gib * PRICE["active_storage_gib_month"], 2)}

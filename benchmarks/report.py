@@ -19,7 +19,7 @@ from typing import Any
 from benchmarks.timing import interleaved
 from helper.warehouse import DuckDbWarehouse
 from tools.cohort_warehouse import DATASET, build
-from tools.report import collect, render
+from tools.report import Window, collect, render
 from tools.report.attention import needs_action
 
 NOW = datetime(2026, 11, 6, 9, tzinfo=UTC)  # the morning after the cohort's last day
@@ -36,8 +36,9 @@ def _point(folder: Path, participants: int, days: int, rounds: int) -> dict[str,
     build_s = time.perf_counter() - started
     warehouse = DuckDbWarehouse(cohort.path, DATASET, folder / "staging")
     try:
-        data = collect(warehouse, cohort.grants)
-        best = interleaved({"query": lambda: collect(warehouse, cohort.grants),
+        window = Window.ending(NOW.date())
+        data = collect(warehouse, cohort.grants, window=window)
+        best = interleaved({"query": lambda: collect(warehouse, cohort.grants, window=window),
                             "render": lambda: render(data, dataset=DATASET, generated_at=NOW)}, rounds)
     finally:
         warehouse.close()

@@ -139,9 +139,15 @@ def transform_context(settings: Settings | None = None) -> TransformContext:
 def _transform_context(a: Adapters) -> TransformContext:
     warehouse = a.warehouse()
     warehouse.ensure_schema()
+    after_flush = None
+    if a.settings.sheets_export_spreadsheet_id:
+        from helper.sheet_export import DailySheetExport
+
+        after_flush = DailySheetExport(warehouse, a.settings.sheets_export_spreadsheet_id,
+                                       a.settings.sheets_export_hour_utc)
     return TransformContext(store=a.store, warehouse=warehouse, queue=a.queue, clock=a.clock,
                             sleep_refetch_delay_s=a.settings.sleep_refetch_delay_s,
-                            max_sleep_refetches=a.settings.max_sleep_refetches)
+                            max_sleep_refetches=a.settings.max_sleep_refetches, after_flush=after_flush)
 
 
 def notify_context(settings: Settings | None = None) -> NotifyContext:

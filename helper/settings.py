@@ -52,6 +52,10 @@ class Settings:
     webhook_keyset_url: str = WEBHOOK_KEYSET_URL
     webhook_coalesce_s: float = 60.0
     webhook_require_authorization: bool = False
+    # Google Sheets kept current by the scheduled flush (helper/sheet_export.py): the spreadsheet shared with the
+    # transform_load service account, and the UTC hour whose flush writes the last days (None: no export).
+    sheets_export_spreadsheet_id: str | None = None
+    sheets_export_hour_utc: int = 8
 
     @property
     def secrets_file(self) -> Path:
@@ -93,7 +97,9 @@ class Settings:
             "WEBHOOK_REQUIRE_AUTHORIZATION": "true" if self.webhook_require_authorization else "false",
         }
         optional = {"OAUTH_BASE_URL": self.oauth_base_url, "GCP_PROJECT": self.gcp_project,
-                    "BIGQUERY_EMULATOR_HOST": self.bigquery_endpoint}
+                    "BIGQUERY_EMULATOR_HOST": self.bigquery_endpoint,
+                    "SHEETS_EXPORT_SPREADSHEET_ID": self.sheets_export_spreadsheet_id}
+        env["SHEETS_EXPORT_HOUR_UTC"] = str(self.sheets_export_hour_utc)
         env.update({k: v for k, v in optional.items() if v})
         return env
 
@@ -126,6 +132,8 @@ class Settings:
             webhook_keyset_url=(_url(env, "WEBHOOK_KEYSET_URL", WEBHOOK_KEYSET_URL) or "").rstrip("/"),
             webhook_coalesce_s=_float(env, "WEBHOOK_COALESCE_S", 60.0, low=1.0),
             webhook_require_authorization=_bool(env, "WEBHOOK_REQUIRE_AUTHORIZATION", False),
+            sheets_export_spreadsheet_id=env.get("SHEETS_EXPORT_SPREADSHEET_ID") or None,
+            sheets_export_hour_utc=_int(env, "SHEETS_EXPORT_HOUR_UTC", 8, low=0, high=23),
         )
 
 

@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from helper.compose import adapters  # noqa: E402
-from tools.report import write_report  # noqa: E402
+from tools.report import DEFAULT_DAYS, write_report  # noqa: E402
 from helper.settings import Settings, SettingsError  # noqa: E402
 from helper.warehouse import DuckDbWarehouse  # noqa: E402
 from tools.state_lock import AnotherRunInProgress, StateLock  # noqa: E402
@@ -34,6 +34,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, help="HTML file to write (default: <state dir>/report.html)")
     parser.add_argument("--no-consent", action="store_true", help="do not read the grant records (their dates flag "
                         "expired or missing consent; on Google Cloud that is one Secret Manager access each)")
+    parser.add_argument("--days", type=int, default=DEFAULT_DAYS, help="the last N days, from a Monday (default "
+                        f"{DEFAULT_DAYS}); only they are read, so BigQuery prunes the other partitions")
     args = parser.parse_args(argv)
     env = dict(os.environ)
     if args.state_dir is not None:
@@ -52,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     if settings.runtime != "local":
         built = adapters(settings)
         path = write_report(built.warehouse(), out, dataset=settings.dataset,
-                            secrets=None if args.no_consent else built.secrets)
+                            secrets=None if args.no_consent else built.secrets, days=args.days)
         print(f"report: {path.resolve()}")
         return 0
     try:
@@ -65,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
                                     read_only=True)
         try:
             path = write_report(warehouse, out, dataset=settings.dataset,
-                                secrets=None if args.no_consent else adapters(settings).secrets)
+                                secrets=None if args.no_consent else adapters(settings).secrets, days=args.days)
         finally:
             warehouse.close()
     finally:

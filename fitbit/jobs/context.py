@@ -28,6 +28,8 @@ class TransformContext:
     sleep_refetch_delay_s: float = 3600.0
     max_sleep_refetches: int = 6
     sweep: SweepPolicy = field(default_factory=SweepPolicy)  # the orphan sweep of the scheduled flush
+    # Called with the clock's time after each successful scheduled flush (the Google Sheets export; None: nothing).
+    after_flush: Callable[[datetime], str | None] | None = None
 
 
 def log_outcome(ctx: TransformContext, name: str, unit: Unit, status: str, counts: dict[str, int],

@@ -49,6 +49,21 @@ def flush(ctx: TransformContext) -> FlushResult:
     return result
 
 
+def _after(ctx: TransformContext) -> None:
+    """The step after a successful flush (the Sheets export), isolated: its failure never undoes or redelivers the
+    flush, which is done; the next day's step rewrites the same days."""
+    if ctx.after_flush is None:
+        return
+    try:
+        outcome = ctx.after_flush(ctx.clock())
+    except Exception as exc:  # noqa: BLE001 - whatever the step raises, the flush it follows is done and stays done
+        log.error("after-flush step failed", extra={"error_class": type(exc).__name__,
+                                                    "fix": getattr(exc, "fix", "see the error class")})
+        return
+    if outcome:
+        log.info("after-flush step", extra={"outcome": outcome})
+
+
 def _unit_of(ctx: TransformContext, q: Quarantined) -> Unit:
     """The unit that fetched the batch's raw object (its metadata), or what the rows say when it is gone."""
     try:
@@ -87,4 +102,5 @@ def scheduled_flush(ctx: TransformContext, handle: Handler) -> str:
     if result.blocked:
         raise TransientError(f"tables not flushed: {sorted(result.blocked)}",
                              fix="nothing if it passes on the next attempt; else see the warehouse's error")
+    _after(ctx)
     return f"flushed:{sum(result.values())} rows, {len(result.quarantined)} quarantined, {handled} orphans"

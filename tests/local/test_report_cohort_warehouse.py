@@ -11,7 +11,7 @@ import pytest
 
 from helper.secrets import LocalSecretStore, ParticipantGrant, save_grant
 from helper.warehouse import DuckDbWarehouse
-from tools.cohort_warehouse import DATASET, build
+from tools.cohort_warehouse import DATASET, END, build
 from tools.report import write_report
 
 PARTICIPANTS = 60
@@ -25,7 +25,7 @@ def cohort(tmp_path_factory: pytest.TempPathFactory):
 def _report(cohort, tmp_path: Path, store: LocalSecretStore | None) -> str:
     warehouse = DuckDbWarehouse(cohort.path, DATASET, tmp_path / "staging")
     try:
-        return write_report(warehouse, tmp_path / "report.html", secrets=store).read_text()
+        return write_report(warehouse, tmp_path / "report.html", secrets=store, today=END).read_text()
     finally:
         warehouse.close()
 

@@ -23,7 +23,9 @@ DEPLOYS = {f.name: STEPS[f"deploy-{f.name.replace('_', '-')}"] for f in FUNCTION
 PLAN = pv.build_plan(pv.Config("demo-project", project_number="123456789012"),
                      (ROOT / "bigquery_sql/create_tables.sql").read_text())
 CLOUD_SDK_IMAGE = "gcr.io/google.com/cloudsdktool/google-cloud-cli:"
-INSTANCE_CAPS = {"_EXTRACT_MAX_INSTANCES", "_TRANSFORM_MAX_INSTANCES", "_NOTIFY_MAX_INSTANCES"}
+# Substitutions that are not provisioning flags: the functions' instance caps and the optional Sheets export.
+INSTANCE_CAPS = {"_EXTRACT_MAX_INSTANCES", "_TRANSFORM_MAX_INSTANCES", "_NOTIFY_MAX_INSTANCES",
+                 "_SHEETS_EXPORT_SPREADSHEET_ID"}
 BUILT_IN = {"PROJECT_ID": "demo-project", "PROJECT_NUMBER": "123456789012"}
 # Cloud Build's own substitutions; any other $NAME must be a user substitution, and $$ is a literal $.
 CLOUD_BUILD_BUILT_INS = {"PROJECT_ID", "PROJECT_NUMBER", "BUILD_ID", "LOCATION", "TRIGGER_NAME", "COMMIT_SHA",

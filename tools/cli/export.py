@@ -16,7 +16,7 @@ from pathlib import Path
 
 from fitbit.catalogue import CONSENT_LOG_TABLE, all_tables
 from helper.views import VIEWS
-from tools.cli import bigquery_export
+from tools.cli import bigquery_export, sheets
 from tools.cli.common import EXIT_OK, CliError, Context, civil_date, date_range, duckdb_connection, participant_list, \
     rows_filter, sql_list
 
@@ -26,11 +26,12 @@ MIN_KEY_BYTES = 16
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("export", help="export tables and views to CSV or Parquet (one file each)",
+    p = sub.add_parser("export", help="export tables and views to CSV or Parquet (one file each), or to a Google Sheet",
                        description="Writes OUT/<table>.<csv|parquet> for every table and view (the audit log "
-                       "consent_log is never exported). Filters apply to relations with the column.")
+                       "consent_log is never exported). Filters apply to relations with the column. With "
+                       "--to-sheet: three views into a Google Sheet instead (tools/cli/sheets.py).")
     p.add_argument("--format", choices=("csv", "parquet"), default="csv")
-    p.add_argument("--out", type=Path, required=True, metavar="DIR", help="folder for the files (created)")
+    p.add_argument("--out", type=Path, metavar="DIR", help="folder for the files (created; required without --to-sheet)")
     p.add_argument("--from", dest="start", type=civil_date, metavar="DATE", help="first civil day")
     p.add_argument("--to", dest="end", type=civil_date, metavar="DATE", help="last civil day")
     p.add_argument("--participants", type=participant_list, metavar="ID,ID", help="only these")
@@ -40,6 +41,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="replace participant ids with HMAC-SHA256 ids under the study key; drop identifying columns")
     p.add_argument("--study-key-file", type=Path, metavar="FILE",
                    help="the study key (>= 16 bytes; default: $FITBIT_STUDY_KEY)")
+    sheets.add_arguments(p)
     p.set_defaults(handler=export)
 
 
@@ -75,6 +77,8 @@ def relations(wanted: list[str] | None) -> list[str]:
 def export(args: argparse.Namespace, ctx: Context) -> int:
     ctx.require_state_dir()
     date_range(args.start, args.end)
+    if args.to_sheet is None and args.out is None:
+        raise CliError("--out DIR is required (or --to-sheet SPREADSHEET_ID)")
     names = relations(args.tables)
     key = study_key(args) if args.pseudonymise else None
     with ctx.warehouse(read_only=True) as wh:
@@ -83,6 +87,9 @@ def export(args: argparse.Namespace, ctx: Context) -> int:
             unknown = sorted(set(args.participants) - known)
             if unknown:
                 raise CliError(f"unknown participant(s): {', '.join(unknown)}")
+        if args.to_sheet is not None:
+            rename = (lambda p: pseudonym(key, p)) if key is not None else None
+            return sheets.export_to_sheet(args, ctx, wh, rename=rename, drop=IDENTIFYING if key else frozenset())
         args.out.mkdir(parents=True, exist_ok=True)
         total = 0
         for name in names:

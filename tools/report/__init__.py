@@ -17,7 +17,7 @@ bands. The seams:
 """
 
 from tools.report.charts import MAX_LINES
-from tools.report.data import ReportData, collect
+from tools.report.data import DEFAULT_DAYS, ReportData, Window, collect
 from tools.report.page import render, write_report
 
-__all__ = ["MAX_LINES", "ReportData", "collect", "render", "write_report"]
+__all__ = ["DEFAULT_DAYS", "MAX_LINES", "ReportData", "Window", "collect", "render", "write_report"]

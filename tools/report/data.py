@@ -4,6 +4,12 @@ Every health number comes from the views (``helper/views.py``, ``bigquery_sql/vi
 same code reports on DuckDB and on BigQuery. Failures come from ``processing_log`` (error class, fix and count;
 never a value). Grant records come from the secret store when one is given: only their dates are kept, never
 a token.
+
+Every query reads the report's ``Window`` only: ``civil_date BETWEEN DATE 'first' AND DATE 'last'`` with the dates
+as literals, the form BigQuery prunes partitions by (a filter on the partition column against constants; a
+subquery or a join does not prune). The weekly active-zone bars are summed from ``active_zones`` by
+``civil_date`` rather than read from ``active_zones_weekly``, whose ``week_start`` is derived and prunes nothing;
+the window starts on a Monday so every week is whole. docs/cost.md says what each query scans.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from typing import Any, NamedTuple
 from fitbit.ports import Warehouse
 from helper.secrets import SecretStore, enrolled_participants, load_grant
 
+DEFAULT_DAYS = 90  # the report's window: the last 90 days (13 weeks)
 # Sleep stage -> its minutes column in sleep_quality; the charts draw the stages in this order.
 SLEEP_STAGES = {"deep": "deep_minutes", "light": "light_minutes", "rem": "rem_minutes", "awake": "minutes_awake",
                 "asleep": "asleep_stage_minutes", "restless": "restless_minutes"}
@@ -36,6 +43,27 @@ class Grant(NamedTuple):
 
     granted_at: datetime | None
     expires_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Window:
+    """The civil days the report reads, both ends included."""
+
+    first: date
+    last: date
+
+    @classmethod
+    def ending(cls, today: date, days: int = DEFAULT_DAYS) -> Window:
+        """The last ``days`` days up to ``today``, widened back to a Monday (whole ISO weeks) and on to tomorrow
+        (participants east of UTC already live in it)."""
+        if days < 1:
+            raise ValueError(f"the report's window needs at least one day, got {days}")
+        start = today - timedelta(days=days - 1)
+        return cls(start - timedelta(days=start.weekday()), today + timedelta(days=1))
+
+    def where(self) -> str:
+        """The pruning filter: the partition column against two DATE literals."""
+        return f"civil_date BETWEEN DATE '{self.first.isoformat()}' AND DATE '{self.last.isoformat()}'"
 
 
 @dataclass(frozen=True)
@@ -70,17 +98,19 @@ def _num(value: Any) -> float | None:
     return None if value is None else float(value)
 
 
-def collect(warehouse: Warehouse, grants: dict[str, Grant] | None = None) -> ReportData:
+def collect(warehouse: Warehouse, grants: dict[str, Grant] | None = None, *, window: Window) -> ReportData:
     """Read the charts' data from the views and the failures from ``processing_log`` (either warehouse).
 
     Args:
         warehouse: either warehouse adapter.
         grants: the grant records (``read_grants``), or ``None`` when the secret store is not at hand.
+        window: the civil days to read (``Window.ending(today)``); every query filters on it.
     """
+    where = window.where()
     steps: dict[str, dict[date, float]] = {}
     resting: dict[str, dict[date, float]] = {}
     for participant, day, n_steps, bpm in warehouse.query(
-            "SELECT participant_id, civil_date, steps, resting_heart_rate_bpm FROM daily_summary"):
+            f"SELECT participant_id, civil_date, steps, resting_heart_rate_bpm FROM daily_summary WHERE {where}"):
         if n_steps is not None:
             steps.setdefault(participant, {})[day] = float(n_steps)
         if bpm is not None:
@@ -89,13 +119,13 @@ def collect(warehouse: Warehouse, grants: dict[str, Grant] | None = None) -> Rep
     minutes_sql = ", ".join(f"SUM({column})" for column in SLEEP_STAGES.values())
     for participant, day, processed, *minutes in warehouse.query(
             f"SELECT participant_id, civil_date, LOGICAL_AND(processed), {minutes_sql} "
-            "FROM sleep_quality GROUP BY participant_id, civil_date"):
+            f"FROM sleep_quality WHERE {where} GROUP BY participant_id, civil_date"):
         stages = {key: float(m) for key, m in zip(SLEEP_STAGES, minutes, strict=True) if m}
         sleep.setdefault(participant, {})[day] = stages if processed else {}
     weeks: dict[str, dict[date, tuple[float, float, float, int]]] = {}
     for participant, week, fat_burn, cardio, peak, n_days in warehouse.query(
-            "SELECT participant_id, week_start, azm_fat_burn, azm_cardio, azm_peak, days_with_data "
-            "FROM active_zones_weekly"):
+            "SELECT participant_id, week_start, SUM(azm_fat_burn), SUM(azm_cardio), SUM(azm_peak), COUNT(*) "
+            f"FROM active_zones WHERE {where} GROUP BY participant_id, week_start"):
         weeks.setdefault(participant, {})[week] = (_num(fat_burn) or 0.0, _num(cardio) or 0.0, _num(peak) or 0.0,
                                                    int(n_days))
     wear: dict[str, dict[date, tuple[float, bool]]] = {}
@@ -103,7 +133,7 @@ def collect(warehouse: Warehouse, grants: dict[str, Grant] | None = None) -> Rep
     synced: dict[str, datetime] = {}
     for participant, day, hours, valid, threshold_h, sync in warehouse.query(
             "SELECT participant_id, civil_date, wear_hours, valid_day, valid_day_min_wear_hours, last_sync_time "
-            "FROM data_completeness"):
+            f"FROM data_completeness WHERE {where}"):
         wear.setdefault(participant, {})[day] = (float(hours), bool(valid))
         threshold = float(threshold_h)
         if sync is not None:
@@ -111,7 +141,7 @@ def collect(warehouse: Warehouse, grants: dict[str, Grant] | None = None) -> Rep
     failures: dict[str, list[Failure]] = {}
     for participant, data_type, error_class, fix, count, last_day in warehouse.query(
             "SELECT participant_id, data_type, error_class, MAX(fix), COUNT(*), MAX(civil_date) "
-            "FROM processing_log WHERE status = 'failed' GROUP BY participant_id, data_type, error_class "
+            f"FROM processing_log WHERE status = 'failed' AND {where} GROUP BY participant_id, data_type, error_class "
             "ORDER BY participant_id, data_type, error_class"):
         failures.setdefault(participant, []).append(
             Failure(data_type or "?", error_class or "?", fix or "", int(count), last_day))

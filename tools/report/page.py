@@ -8,7 +8,7 @@ participant up to ``MAX_LINES``, the cohort's median and bands above); the parti
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from html import escape
 from pathlib import Path
 
@@ -17,7 +17,7 @@ from helper.secrets import SecretStore
 from tools.report.attention import SILENT_DAYS, needs_action
 from tools.report.charts import azm_chart, line_chart, sleep_chart
 from tools.report.cohort import adherence, distributions
-from tools.report.data import ReportData, collect, read_grants
+from tools.report.data import DEFAULT_DAYS, ReportData, Window, collect, read_grants
 from tools.report.detail import action_list, links, participants_table
 
 _CSS = """
@@ -91,7 +91,7 @@ def render(data: ReportData, *, dataset: str, generated_at: datetime | None = No
 
 
 def write_report(warehouse: Warehouse, path: Path, *, dataset: str | None = None,
-                 secrets: SecretStore | None = None) -> Path:
+                 secrets: SecretStore | None = None, today: date | None = None, days: int = DEFAULT_DAYS) -> Path:
     """Read the views (and the consent records, given a secret store) and write the report to ``path``.
 
     Parent folders are created; the file is replaced atomically.
@@ -103,6 +103,9 @@ def write_report(warehouse: Warehouse, path: Path, *, dataset: str | None = None
         secrets: where the participants' grants are stored; only their dates are read, to flag expired or
             missing consent. Without it, or when it holds no grant at all, the report says consent was not
             checked (rather than flag every participant).
+        today: the last day of the report's window (default: today in UTC; the window reaches one day past it).
+        days: the window's length in days (widened back to a Monday); only those days are read, which is what
+            lets BigQuery prune partitions.
 
     Returns:
         The path written.
@@ -111,7 +114,8 @@ def write_report(warehouse: Warehouse, path: Path, *, dataset: str | None = None
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     grants = (read_grants(secrets) or None) if secrets is not None else None  # an empty store says nothing
-    html = render(collect(warehouse, grants), dataset=dataset)
+    window = Window.ending(today or datetime.now(UTC).date(), days)
+    html = render(collect(warehouse, grants, window=window), dataset=dataset)
     tmp = path.with_suffix(path.suffix + ".tmp")
     tmp.write_text(html, encoding="utf-8")
     tmp.replace(path)
