@@ -98,9 +98,15 @@ class Context:
             raise CliError(f"configuration: {exc}") from None
 
     def adapters(self) -> Any:
-        """The deployment's adapters (``--runtime gcp``), built from the settings as the functions build theirs."""
+        """The deployment's adapters (``--runtime gcp``), built from the settings as the functions build theirs.
+
+        The pipeline's JSON log lines go to stderr here (first configuration wins): stdout is the command's
+        output, which ``status --json`` keeps machine-readable.
+        """
+        from helper import logs
         from helper.compose import adapters
 
+        logs.configure(stream=sys.stderr)
         return adapters(self.settings())
 
     def store(self) -> SecretStore:
