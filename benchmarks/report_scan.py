@@ -2,16 +2,18 @@
 
 ``tools.report.collect`` is run against a recorder, so the queries are the report's own. For each query, each table
 behind the relation it reads is billed for the columns the view's SQL names (BigQuery reads only referenced
-columns; naming is an upper bound) over the days it cannot prune: the window's days when the query has a literal
-``civil_date`` range and the view passes ``civil_date`` through to that table (``tools.report.pruning``), the whole
-history otherwise. Tables a view joins on ``(participant_id, civil_date)`` are counted as pruned through the join
-key; the after-midnight branch of sedentary periods and zone intervals (``DATE_ADD`` of the start day) and every
-table behind ``data_completeness`` (a day spine from MIN/MAX over the history) are counted in full.
+columns; naming is an upper bound) over the days it cannot prune: the history's days inside the query's literal
+``civil_date`` range when there is one and the view passes ``civil_date`` through to that table
+(``tools.report.pruning``), the whole history otherwise. Tables a view joins on ``(participant_id, civil_date)`` are
+counted as pruned through the join key; the after-midnight branch of sedentary periods and zone intervals
+(``DATE_ADD`` of the start day) is counted in full. Wear time is read from ``views.completeness_window``, whose
+tables each carry their own literal range (30 days of lookback before the window; the account reads open-ended
+up to today), so each is counted over its own range.
 """
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import sqlglot
@@ -44,7 +46,11 @@ def report_scan(columns: dict[str, dict[str, int]], participants: int, history_d
                 days: int, billed: Any) -> dict[str, Any]:
     """Bytes one report run reads: ``columns`` are bytes per participant-day per table and column."""
     window = Window.ending(today, days)
-    window_days = min(history_days, (today - window.first).days + 1)  # tomorrow holds no data yet
+    first_day = today - timedelta(days=history_days - 1)
+
+    def history_in(span: tuple[date, date]) -> int:  # days of history a literal range covers (none after today)
+        return max(0, (min(span[1], today) - max(span[0], first_day)).days + 1)
+
     total, full = 0.0, 0.0
     for sql in report_queries(window):
         for relation, literal in literal_ranges(sql).items():
@@ -59,7 +65,7 @@ def report_scan(columns: dict[str, dict[str, int]], participants: int, history_d
                     continue
                 read = sum(size for col, size in columns[table].items() if col in named | {"civil_date"})
                 pruned = literal and spine_pruned and sources.get(table, True) and table not in COMPUTED_DATE
-                total += billed(read * participants * (window_days if pruned else history_days))
+                total += billed(read * participants * (history_in(literal) if pruned else history_days))
                 full += billed(read * participants * history_days)
-    return {"report_window_days": window_days, "report_gb_per_run": round(total / 1e9, 2),
+    return {"report_window_days": history_in((window.first, window.last)), "report_gb_per_run": round(total / 1e9, 2),
             "report_gb_per_run_unpruned": round(full / 1e9, 2)}

@@ -96,9 +96,14 @@ def _adapters(settings: Settings) -> Adapters:
 def client_factory(a: Adapters) -> Callable[[str], tuple[HealthClient, str | None]]:
     settings = a.settings
     cached: dict[str, tuple[HealthClient, str | None]] = {}
+    lock = threading.Lock()  # extract units run on a thread pool: one client (one session) per participant
 
     def for_participant(participant: str) -> tuple[HealthClient, str | None]:
-        if participant not in cached:
+        if (found := cached.get(participant)) is not None:
+            return found
+        with lock:
+            if participant in cached:
+                return cached[participant]
             grant = load_grant(a.secrets, participant)
             config = load_oauth_client(a.secrets)
             if config is None:

@@ -12,7 +12,8 @@ was, so a re-export of the same range rewrites those rows in place, leaves every
 other tab as they are, and never duplicates a row. A first export creates the tab with its header. Rows are read
 in (civil_date, participant) order and the tab stays in that order. Reads are pruned: the view is filtered with
 literal dates. Before anything is written, the spreadsheet's total grid after the export is checked against the
-Sheets limit of 10 million cells.
+Sheets limit of 10 million cells. ``data_completeness`` is read through ``views.completeness_window`` for a range (a
+filter on that view prunes nothing; the SQL file says how a window's rows relate to the view's).
 """
 
 from __future__ import annotations
@@ -138,7 +139,10 @@ def read_view(warehouse: Warehouse, view: str, selection: Selection, *, rename: 
     """
     dropped = set(drop)
     header = [c for c in view_columns(view) if c not in dropped]
-    sql = (f"SELECT {', '.join(header)} FROM {view}{selection.where()} "
+    source = view
+    if view == views.COMPLETENESS and (selection.start or selection.end):  # the view itself prunes nothing
+        source = views.completeness_window(selection.start or date.min, selection.end or date.max)
+    sql = (f"SELECT {', '.join(header)} FROM {source}{selection.where()} "
            f"ORDER BY {DATE}, {PARTICIPANT}{_ORDER.get(view, '')}")
     index = header.index(PARTICIPANT)
     rows = []

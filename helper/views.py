@@ -11,6 +11,11 @@ that drift between the two (emulators.md §5, checked 2026-11-23): no ``EXTRACT(
 every ``DATE_TRUNC`` / ``DATE_ADD`` on a DATE is wrapped in ``CAST(... AS DATE)`` because DuckDB
 returns a TIMESTAMP there.
 
+``completeness_window`` renders ``data_completeness`` as a SELECT over a window of civil days, with literal date
+ranges on every table it scans, so a read of a few weeks prunes partitions on BigQuery (the view's day spine and
+running maximum need the whole history, so a filter on the view prunes nothing); the SQL file says what changes
+inside a window.
+
 ``ensure_schema()`` calls ``create_views`` on both warehouses. On BigQuery each view carries a label
 with a hash of its SQL, and a view whose label matches is not re-created, so a warm start costs one
 ``tables.list`` call and no query job; an edited file or a new threshold replaces the view.
@@ -22,6 +27,7 @@ import hashlib
 import re
 import string
 from collections.abc import Callable, Mapping
+from datetime import date, timedelta
 from typing import Any
 
 from helper import sql
@@ -41,6 +47,13 @@ VIEWS = (
 DEFAULT_VALID_DAY_MIN_WEAR_HOURS = 10.0
 VERSION_LABEL = "view_sql_sha"
 _OPTIONS = re.compile(r"^OPTIONS\(", re.MULTILINE)
+_BODY = re.compile(r"^AS\n", re.MULTILINE)  # the line between a view's OPTIONS and its SELECT
+_QUALIFIED = re.compile(r"`\$\{dataset\}\.(\w+)`")
+COMPLETENESS = "data_completeness"
+COMPLETENESS_LOOKBACK_DAYS = 30  # how far before a window completeness_window reads (data_completeness.sql)
+# The window placeholders of data_completeness.sql: empty in the view.
+_NO_WINDOW = dict.fromkeys(("where_data_days", "and_data_days", "where_read_days", "and_read_days", "where_window"),
+                           "")
 
 
 def view_sql(name: str, dataset: str, *,
@@ -72,14 +85,48 @@ def readable_sql(name: str) -> str:
     return _render(name, sql.DATASET_PLACEHOLDER, DEFAULT_VALID_DAY_MIN_WEAR_HOURS)
 
 
-def _render(name: str, dataset: str, valid_day_min_wear_hours: float) -> str:
+def completeness_window(first: date, last: date, *, dataset: str | None = None,
+                        valid_day_min_wear_hours: float = DEFAULT_VALID_DAY_MIN_WEAR_HOURS) -> str:
+    """``data_completeness`` for the civil days ``first`` to ``last`` as a relation to read from (``FROM`` it): the
+    view's own SQL as a parenthesised SELECT aliased ``data_completeness``, every table scan filtered on
+    ``civil_date`` by DATE literals (BigQuery prunes), rows of the window's days only.
+
+    Args:
+        first: the window's first civil day.
+        last: the window's last civil day (``date.max``: open).
+        dataset: qualifies the tables; ``None`` leaves them unqualified, for a warehouse whose ``query`` resolves
+            names in its dataset (both adapters do).
+        valid_day_min_wear_hours: as in ``view_sql`` (the view's default unless it was created with another).
+
+    Raises:
+        ValueError: ``last`` before ``first``, a bad dataset name or threshold.
+    """
+    if last < first:
+        raise ValueError(f"the window ends ({last}) before it starts ({first})")
+    lookback = max(first, date.min + timedelta(days=COMPLETENESS_LOOKBACK_DAYS)) \
+        - timedelta(days=COMPLETENESS_LOOKBACK_DAYS)
+    data = f"civil_date BETWEEN DATE '{lookback.isoformat()}' AND DATE '{last.isoformat()}'"
+    reads = f"civil_date >= DATE '{lookback.isoformat()}'"
+    window = {"where_data_days": f" WHERE {data}", "and_data_days": f" AND {data}",
+              "where_read_days": f" WHERE {reads}", "and_read_days": f" AND {reads}",
+              "where_window": f"\nWHERE days.civil_date BETWEEN DATE '{first.isoformat()}' AND DATE '{last.isoformat()}'"}
+    text = _render(COMPLETENESS, sql.check_dataset(dataset) if dataset else None, valid_day_min_wear_hours, window)
+    body = _BODY.split(text, maxsplit=1)[1].rstrip().rstrip(";")
+    return f"(\n{body}\n) AS {COMPLETENESS}"
+
+
+def _render(name: str, dataset: str | None, valid_day_min_wear_hours: float,
+            window: Mapping[str, str] = _NO_WINDOW) -> str:
     if name not in VIEWS:
         raise ValueError(f"unknown view {name!r}; the views are {', '.join(VIEWS)}")
     hours = float(valid_day_min_wear_hours)
     if not 0 < hours <= 24:
         raise ValueError(f"valid_day_min_wear_hours must be in (0, 24], got {valid_day_min_wear_hours!r}")
-    template = string.Template(sql.read(VIEW_FOLDER, f"{name}.sql"))
-    return template.substitute({sql.DATASET_PARAMETER: dataset, "valid_day_min_wear_hours": repr(hours)})
+    text = sql.read(VIEW_FOLDER, f"{name}.sql")
+    if dataset is None:
+        text = _QUALIFIED.sub(r"\1", text)
+    return string.Template(text).substitute(
+        {**window, sql.DATASET_PARAMETER: dataset, "valid_day_min_wear_hours": repr(hours)})
 
 
 def version(text: str) -> str:

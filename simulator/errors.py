@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import msgspec
+
 Response = tuple[int, dict[str, str], bytes]
 HEALTH_DOMAIN = "health.googleapis.com"
 SERVICE = "health.googleapis.com"
@@ -102,10 +104,16 @@ def account_not_linked() -> ApiError:
                     metadata={"redirect_uri": "https://fitbit.google.com/auth/signup"})
 
 
+_ENCODER = msgspec.json.Encoder()  # thread-safe (msgspec >= 0.16)
+
+
 def json_response(code: int, body: Any, pretty: bool = False, headers: dict[str, str] | None = None) -> Response:
-    text = json.dumps(body, indent=2 if pretty else None, separators=None if pretty else (",", ":"))
+    """Compact answers are encoded by msgspec (issue #14: ~5x faster than ``json.dumps`` on a page of
+    points; UTF-8 rather than ``\\u`` escapes, as Google sends); ``prettyPrint`` ones by ``json``."""
     out = {"Content-Type": "application/json; charset=UTF-8", **(headers or {})}
-    return code, out, (text + "\n").encode()
+    if pretty:
+        return code, out, (json.dumps(body, indent=2) + "\n").encode()
+    return code, out, _ENCODER.encode(body) + b"\n"
 
 
 def error_response(err: ApiError, pretty: bool = False) -> Response:

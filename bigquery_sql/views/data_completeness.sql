@@ -15,6 +15,17 @@
 -- days_since_last_data: days from the most recent day up to and including this one with any worn minute
 -- (0 = worn this day; NULL = nothing worn yet). On a participant's latest row it says how long they have
 -- been silent.
+--
+-- A windowed read (helper/views.py completeness_window: the report, export --to-sheet) renders this same text as
+-- a SELECT with literal dates, so BigQuery prunes partitions: the placeholders at the end of five scans and of
+-- the statement are empty in the view and become literal civil_date ranges there. For a window [first, last]:
+-- heart_rate_1min, steps_daily and sleep_sessions are read from first - 30 days to last; participant_settings
+-- and paired_devices (one row per participant and run: small) from first - 30 days on; only the window's days
+-- are returned. Its rows equal the view's on the window's days when the participant has data or an account read
+-- in the 30 days before the window (the pipeline reads the account on every run) and an account read on or
+-- after its last day; otherwise their first (last) day is clamped to the first (last) day with data in that
+-- span. days_since_last_data and last_data_date look back 30 days before the window at most: NULL there means
+-- nothing worn since first - 30 days. last_sync_time: the latest any tracker read since first - 30 days returned.
 -- BigQuery SQL; the embedded warehouse runs it on DuckDB through sqlglot (helper/views.py).
 CREATE OR REPLACE VIEW `${dataset}.data_completeness`
 OPTIONS(description="One row per participant and civil day covered: wear minutes from heart-rate coverage, valid-day flag (wear >= valid_day_min_wear_hours, default 10 h), last tracker sync, days since the last day with data. Unworn days appear with 0 wear minutes.")

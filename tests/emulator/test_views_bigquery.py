@@ -179,6 +179,18 @@ def test_the_views_give_the_answers_known_by_construction_on_bigquery(warehouses
                                          "ORDER BY start_time")] == [1, 60, 34]
 
 
+def test_the_windowed_completeness_read_runs_on_bigquery_and_equals_the_view_inside_the_window(warehouses):
+    bigquery, duck = warehouses
+    order = " ORDER BY participant_id, civil_date"
+    windowed = "SELECT * FROM " + views.completeness_window(date(2026, 11, 1), date(2026, 11, 2)) + order
+    got = bigquery.query(windowed)
+    assert [(p, d) for p, d, *_ in got] == [("p1", date(2026, 11, 1)), ("p1", date(2026, 11, 2)),
+                                            ("p2", date(2026, 11, 1)), ("p2", date(2026, 11, 2))]
+    assert got == bigquery.query("SELECT * FROM data_completeness "
+                                 "WHERE civil_date BETWEEN DATE '2026-11-01' AND DATE '2026-11-02'" + order)
+    assert got == _normalise(duck.query(windowed))
+
+
 def test_a_second_ensure_schema_replaces_no_view_that_is_current(warehouses):
     bigquery, _ = warehouses
     bigquery.ensure_schema()

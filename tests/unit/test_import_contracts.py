@@ -7,6 +7,7 @@ contract types (tools/import_contracts.py) and on the same built-in types pyproj
 
 from __future__ import annotations
 
+import logging
 import sys
 import textwrap
 from pathlib import Path
@@ -61,7 +62,15 @@ def lint(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.Capture
     monkeypatch.chdir(tmp_path)
     for name in [m for m in sys.modules if m.split(".")[0] in ("dom", "plumb")]:
         monkeypatch.delitem(sys.modules, name)
-    status = lint_imports(config_filename=str(tmp_path / ".importlinter"), no_cache=True, no_logo=True)
+    # import-linter's CLI calls logging.config.dictConfig, which disables every logger it does not name (the
+    # project's among them): restore them, or a later test in this worker sees no log records at all.
+    loggers = [lg for lg in logging.Logger.manager.loggerDict.values() if isinstance(lg, logging.Logger)]
+    disabled = [lg.disabled for lg in loggers]
+    try:
+        status = lint_imports(config_filename=str(tmp_path / ".importlinter"), no_cache=True, no_logo=True)
+    finally:
+        for lg, was in zip(loggers, disabled):
+            lg.disabled = was
     return status, capsys.readouterr().out
 
 

@@ -9,7 +9,9 @@ Every query reads the report's ``Window`` only: ``civil_date BETWEEN DATE 'first
 as literals, the form BigQuery prunes partitions by (a filter on the partition column against constants; a
 subquery or a join does not prune). The weekly active-zone bars are summed from ``active_zones`` by
 ``civil_date`` rather than read from ``active_zones_weekly``, whose ``week_start`` is derived and prunes nothing;
-the window starts on a Monday so every week is whole. docs/cost.md says what each query scans.
+the window starts on a Monday so every week is whole. Wear time is read from ``views.completeness_window`` (the
+``data_completeness`` view's SQL with the window's literal dates on every table it scans: a filter on the view
+itself prunes nothing). docs/cost.md says what each query scans.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from functools import cached_property
 from typing import Any, NamedTuple
 
 from fitbit.ports import Warehouse
+from helper import views
 from helper.secrets import SecretStore, enrolled_participants, load_grant
 
 DEFAULT_DAYS = 90  # the report's window: the last 90 days (13 weeks)
@@ -133,7 +136,7 @@ def collect(warehouse: Warehouse, grants: dict[str, Grant] | None = None, *, win
     synced: dict[str, datetime] = {}
     for participant, day, hours, valid, threshold_h, sync in warehouse.query(
             "SELECT participant_id, civil_date, wear_hours, valid_day, valid_day_min_wear_hours, last_sync_time "
-            f"FROM data_completeness WHERE {where}"):
+            f"FROM {views.completeness_window(window.first, window.last)}"):
         wear.setdefault(participant, {})[day] = (float(hours), bool(valid))
         threshold = float(threshold_h)
         if sync is not None:

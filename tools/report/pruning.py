@@ -30,7 +30,9 @@ def _literal_date(node: exp.Expression | None) -> date | None:
 
 
 def literal_ranges(sql: str) -> dict[str, tuple[date, date] | None]:
-    """Per partitioned relation a query reads: its ``civil_date BETWEEN DATE … AND DATE …`` range, or ``None``."""
+    """Per partitioned relation a query reads: the ``civil_date`` range its own WHERE bounds by DATE literals
+    (``BETWEEN DATE … AND DATE …``, ``>= DATE …``, ``<= DATE …``; an open side is ``date.min`` / ``date.max``), or
+    ``None`` when neither side is bounded so. A relation read twice keeps the last read's range."""
     tree = sqlglot.parse_one(sql, read="bigquery")
     out: dict[str, tuple[date, date] | None] = {}
     for table in tree.find_all(exp.Table):
@@ -38,12 +40,17 @@ def literal_ranges(sql: str) -> dict[str, tuple[date, date] | None]:
             continue
         select = table.find_ancestor(exp.Select)
         where = select.args.get("where") if select else None
-        found = None
-        for between in where.find_all(exp.Between) if where else ():
-            low, high = _literal_date(between.args.get("low")), _literal_date(between.args.get("high"))
-            if isinstance(between.this, exp.Column) and between.this.name == "civil_date" and low and high:
-                found = (low, high)
-        out[table.name] = found
+        low, high = None, None
+        for node in where.find_all(exp.Between, exp.GTE, exp.LTE) if where else ():
+            if not (isinstance(node.this, exp.Column) and node.this.name == "civil_date"):
+                continue
+            if isinstance(node, exp.Between):
+                bounds = _literal_date(node.args.get("low")), _literal_date(node.args.get("high"))
+                if all(bounds):
+                    low, high = bounds
+            elif (bound := _literal_date(node.expression)) is not None:
+                low, high = (bound, high) if isinstance(node, exp.GTE) else (low, bound)
+        out[table.name] = None if low is None and high is None else (low or date.min, high or date.max)
     return out
 
 
