@@ -76,6 +76,8 @@ def test_withdraw_deletes_the_subscription_the_index_entry_and_the_claims_of_tha
     assert len(subs.subscriptions_of(grants["p2"].health_user_id)) == 1
     assert [e.participant for e in indexed_users(world["store"])] == ["p2"]
     assert _claims(world, "p1") == [] and len(_claims(world, "p2")) == 1
+    metadata = [f.name for f in (world["state"] / "claims" / "metadata").rglob("*.json")]
+    assert metadata and not [name for name in metadata if name.startswith("p1")]  # the claims' metadata went too
     again = _withdraw(world, "p1", world["sim"].base_url)
     assert again[0] == 0 and "nothing to change" in again[1]
 

@@ -54,18 +54,28 @@ def queued(path: Path, participant: str, *, delete: bool) -> int:
 
 
 def raw_objects(raw_dir: Path, participant: str, *, delete: bool, prefixes: tuple[str, ...] = PARTICIPANT_PREFIXES) -> int:
-    """Count (and with ``delete``, remove) the participant's raw and error objects and their metadata."""
+    """Count (and with ``delete``, remove) the participant's raw and error objects and their metadata.
+
+    Metadata is found where the store puts it (``helper.storage.metadata_file``: a name's first two folders,
+    then one file name), and under the mirrored layout older versions wrote.
+    """
+    from helper.storage import metadata_file
+
     found = 0
     for prefix in prefixes:
         rel = prefix.format(p=participant)
-        for area in ("objects", "metadata"):
-            folder = raw_dir / area / rel
-            if not folder.is_dir():
-                continue
-            if area == "objects":
-                found += sum(1 for f in folder.rglob("*") if f.is_file() and not f.name.startswith(".tmp-"))
+        objects = raw_dir / "objects" / rel
+        if objects.is_dir():
+            files = [f for f in objects.rglob("*") if f.is_file() and not f.name.startswith(".tmp-")]
+            found += len(files)
             if delete:
-                shutil.rmtree(folder)
+                for f in files:
+                    (raw_dir / "metadata" / metadata_file(f.relative_to(raw_dir / "objects").as_posix())).unlink(
+                        missing_ok=True)
+                shutil.rmtree(objects)
+        legacy = raw_dir / "metadata" / rel
+        if delete and legacy.is_dir():
+            shutil.rmtree(legacy)
     return found
 
 
