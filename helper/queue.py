@@ -31,8 +31,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from fitbit.messages import Message, StoredObject, Unit, encode
-from helper.cloudevents import PUBSUB_EVENT, STORAGE_FINALIZED, pubsub_event_data, storage_event_data
+from fitbit.errors import MalformedMessage
+from fitbit.messages import Message, StoredObject, Unit, decode, encode
+from helper.cloudevents import PUBSUB_EVENT, STORAGE_FINALIZED, message_from_pubsub_event, pubsub_event_data, \
+    storage_event_data
 
 Clock = Callable[[], datetime]
 
@@ -288,6 +290,33 @@ class LocalQueue:
             rows = self._db().execute("SELECT object_name FROM deliveries WHERE object_name IS NOT NULL")
             return {r[0] for r in rows}
 
+    def queued_units(self) -> list[Unit]:
+        """The work units waiting for delivery, due or deferred (read-only; ``fitbit-pipeline status``)."""
+        with self._lock:
+            rows = self._db().execute("SELECT payload FROM deliveries WHERE payload IS NOT NULL").fetchall()
+        units = []
+        for (payload,) in rows:
+            try:
+                message = decode(bytes(payload))
+            except MalformedMessage:  # delivered as it is, recorded by extract; not a unit of anyone's
+                continue
+            if isinstance(message, Unit):
+                units.append(message)
+        return units
+
+    def drop_participant(self, participant: str) -> int:
+        """Consent withdrawal: remove the participant's queued and dead-lettered units and storage events (their
+        raw objects are purged), so no later run or replay fetches for them or records a failure under their id.
+        Returns how many were removed."""
+        dropped = 0
+        with self._transaction() as db:
+            for table, payload in (("deliveries", "payload"), ("dead_letters", "NULL")):
+                rows = db.execute(f"SELECT seq, event_type, {payload}, data, object_name FROM {table}").fetchall()
+                mine = [(row[0],) for row in rows if _names(participant, *row[1:])]
+                db.executemany(f"DELETE FROM {table} WHERE seq = ?", mine)
+                dropped += len(mine)
+        return dropped
+
     # --- dead letters ----------------------------------------------------------------------------------
 
     def dead_letters(self) -> list[DeadLetter]:
@@ -310,6 +339,19 @@ class LocalQueue:
                 "FROM dead_letters", (_micros(self.clock()),)).rowcount
             db.execute("DELETE FROM dead_letters")
             return int(moved)
+
+
+def _names(participant: str, event_type: str, payload: bytes | None, data: str | None, object_name: str | None) -> bool:
+    """Whether a queued event is the participant's: a storage event of their object, or a unit of theirs."""
+    if object_name:
+        return object_name.startswith((f"raw/{participant}/", f"errors/{participant}/"))
+    try:
+        if payload is None and event_type == PUBSUB_EVENT and data:
+            payload = message_from_pubsub_event(json.loads(data))
+        message = decode(bytes(payload)) if payload is not None else None
+    except (MalformedMessage, ValueError):
+        return False
+    return isinstance(message, Unit) and message.participant == participant
 
 
 class _Transaction:

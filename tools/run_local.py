@@ -15,27 +15,28 @@ Examples::
     python scripts/run_local.py --reprocess raw/...  # deliver a stored raw object to transform_load again
 
 Settings come from the environment (``FITBIT_STATE_DIR``, ``HEALTH_API_BASE_URL``, ...; see the README).
-Exit status: 0 the run finished or paused; 2 bad configuration or arguments; 3 another run holds the state dir.
+Exit status: 0 the run finished or paused (failures, if any, are recorded and summarised); 2 bad configuration
+or arguments; 3 another run holds the state dir, or a participant must consent again.
+
+This is a thin wrapper: its arguments are translated to ``fitbit-pipeline run`` (``tools/cli/run.py``, the one
+implementation). ``--date``/``--days`` name a window, which the command runs as ``--from``/``--to``; without
+them the daily job runs (the sliding window ending yesterday). The run key stays ``<reason>-<last day>-<days>d``.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Sequence, TextIO
 
-from fitbit.messages import RunTrigger
 from helper.queue import utc_now
-from helper.settings import Settings, SettingsError
-from tools.local_runtime import LocalRuntime, RunStats
-from tools.state_lock import AnotherRunInProgress
-from tools.summary import render, summarise
-
-EXIT_CONFIG, EXIT_LOCKED = 2, 3
+from helper.settings import Settings
+from tools.cli.common import EXIT_FAILURES, EXIT_OK
+from tools.cli.main import main as cli_main
+from tools.cli.run import summary as report  # noqa: F401 - tools/dead_letters.py prints a run's summary with it
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -57,14 +58,6 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def trigger_for(args: argparse.Namespace, settings: Settings) -> tuple[str, RunTrigger]:
-    """The run's key and trigger (the same arguments on the same day give the same key)."""
-    last = args.date or (utc_now().date() - timedelta(days=1))
-    days = args.days or settings.refetch_days
-    key = args.run_id or f"{args.reason}-{last.isoformat()}-{days}d"
-    return key, RunTrigger(last, days, args.reason, run_id=key)
-
-
 def settings_for(state_dir: Path | None) -> Settings:
     """Settings from the environment, ``--state-dir`` over ``FITBIT_STATE_DIR``; raises SettingsError."""
     env = dict(os.environ)
@@ -73,58 +66,32 @@ def settings_for(state_dir: Path | None) -> Settings:
     return Settings.from_env(env)
 
 
+def command_for(args: argparse.Namespace, refetch_days: int) -> list[str]:
+    """The ``fitbit-pipeline`` arguments this script's arguments stand for."""
+    state_dir = args.state_dir or Path(os.environ.get("FITBIT_STATE_DIR") or ".state")
+    argv = ["--state-dir", str(state_dir), "run", "--max-wait", str(args.max_wait)]
+    if args.stats_json:
+        argv += ["--stats-json", str(args.stats_json)]
+    if args.concurrency is not None:
+        argv += ["--concurrency", str(args.concurrency)]
+    if args.reprocess:
+        return [*argv, "--reprocess", *args.reprocess]
+    if args.resume:
+        return [*argv, "--resume"]
+    last = args.date or (utc_now().date() - timedelta(days=1))
+    days = args.days or refetch_days
+    argv += ["--run-id", args.run_id or f"{args.reason}-{last.isoformat()}-{days}d"]
+    if args.date is None and args.days is None:
+        return argv  # the daily job
+    return [*argv, "--from", (last - timedelta(days=days - 1)).isoformat(), "--to", last.isoformat()]
+
+
 def main(argv: Sequence[str] | None = None, *, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
     args = _parser().parse_args(argv)
     try:
-        settings = settings_for(args.state_dir)
-    except SettingsError as exc:
-        print(f"run: {exc}", file=err)
-        return EXIT_CONFIG
-    try:
-        runtime = LocalRuntime(settings, max_wait_s=args.max_wait, concurrency=args.concurrency)
-    except AnotherRunInProgress as exc:
-        print(f"run: {exc}", file=err)
-        return EXIT_LOCKED
+        refetch_days = settings_for(args.state_dir).refetch_days
     except ValueError as exc:
         print(f"run: {exc}", file=err)
-        return EXIT_CONFIG
-    with runtime:
-        left = len(runtime.queue)
-        if left:
-            print(f"resuming: {left} deliveries left by an interrupted run", file=out, flush=True)
-        if args.reprocess:
-            try:
-                runtime.reprocess(args.reprocess)
-            except (FileNotFoundError, ValueError) as exc:
-                print(f"run: cannot reprocess: {exc}", file=err)
-                return EXIT_CONFIG
-        elif not args.resume:
-            key, trigger = trigger_for(args, settings)
-            if runtime.publish_once(key, [trigger]):
-                print(f"run {key}: {trigger.days} days to {trigger.date}", file=out, flush=True)
-            else:
-                print(f"run {key} was started before on this state dir: resuming it", file=out, flush=True)
-        stats = runtime.run_until_empty()
-        report(runtime, stats, out)
-    if args.stats_json:
-        args.stats_json.write_text(json.dumps(stats.to_json(), indent=1))
-    return 0
-
-
-def report(runtime: LocalRuntime, stats: RunStats, out: TextIO) -> None:
-    """The summary a person reads after a run (in this process: no second DuckDB connection)."""
-    dead = [f"{d.event_type.rsplit('.', 1)[-1]}: {d.subject or f'message {d.seq}'} ({d.attempts} attempts)"
-            for d in runtime.queue.dead_letters()]
-    print(render(summarise(runtime.adapters.warehouse()), deferred=stats.deferred, dead_lettered=dead), file=out)
-    if stats.resumed or stats.orphans:
-        print(f"resumed: {stats.resumed} queued deliveries, {stats.orphans} orphaned objects delivered again",
-              file=out)
-    if stats.nulled:
-        print(f"non-finite floats written as null: {stats.nulled}", file=out)
-    if dead:
-        print("replay dead letters with: python scripts/dead_letters.py --replay", file=out)
-    print(f"run: {stats.delivered} deliveries in {stats.seconds:.1f} s, {stats.redelivered} redelivered, "
-          f"{len(stats.quarantined)} batches quarantined, {stats.blocked_flushes} blocked flushes", file=out)
-    line = stats.pending_line()
-    if line:
-        print(line, file=out)
+        return 2
+    code = cli_main(command_for(args, refetch_days), out=out, err=err)
+    return EXIT_OK if code == EXIT_FAILURES else code  # failures are recorded and summarised: the run finished

@@ -108,6 +108,14 @@ class SecretManagerStore:
             pass  # created concurrently: fine
         self.client.add_secret_version(parent=self._secret(name), payload=payload)
 
+    def delete(self, name: str) -> bool:
+        """Delete the secret and every version of it (consent withdrawal); False when it did not exist."""
+        try:
+            self.client.delete_secret(name=self._secret(name))
+        except api_exceptions.NotFound:
+            return False
+        return True
+
     def names(self, prefix: str = "") -> list[str]:
         """Secret ids labelled ``app=fitbit-pipeline`` that start with ``prefix``.
 

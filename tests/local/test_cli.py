@@ -185,6 +185,7 @@ def test_doctor_reports_each_check_and_fails_when_the_api_is_gone(state):
     (["run", "--from", "2026-11-05", "--to", "2026-11-01"], "after"),
     (["export", "--out", "X", "--from", "2026-11-05", "--to", "2026-11-01"], "after"),
     (["run", "--from", "2026-13-01"], "not a date"),
+    (["run", "--resume", "--concurrency", "0"], "at least 1"),
     (["withdraw", "bad id", "--yes"], "must be 1-200 characters"),
     (["schedule", "--at", "25:00"], "HH:MM"),
     (["export", "--out", "X", "--pseudonymise"], "study key"),

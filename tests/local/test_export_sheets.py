@@ -249,13 +249,13 @@ def test_the_daily_step_after_the_flush_keeps_the_last_three_days_current(state,
     from google.oauth2 import service_account
 
     from helper.sheet_export import DailySheetExport
-    from tools.cli.common import ReadOnlyWarehouse
+    from helper.warehouse import DuckDbWarehouse
 
     def session():
         creds = service_account.Credentials.from_service_account_file(str(robot_key), scopes=[sheets.SCOPE])
         return AuthorizedSession(creds), ROBOT
 
-    warehouse = ReadOnlyWarehouse(state / "warehouse.duckdb", "fitbit")  # BigQuery SQL in, as BigQueryWarehouse
+    warehouse = DuckDbWarehouse(state / "warehouse.duckdb", "fitbit", state / "staging", read_only=True)  # BigQuery SQL in
     try:
         step = DailySheetExport(warehouse, SHEET, 8, session=session, base_url=fake.url)
         assert step(datetime(2026, 11, 5, 9, 30, tzinfo=UTC)) is None and fake.calls == []

@@ -67,6 +67,10 @@ class FakeSecretManager:
             crc = google_crc32c.value(data) + (1 if self.corrupt else 0)
             return 200, {"name": f"{name}/versions/{len(versions)}",
                          "payload": {"data": base64.b64encode(data).decode(), "dataCrc32c": str(crc)}}
+        if method == "DELETE" and "/secrets/" in path:
+            if self.secrets.pop(path, None) is None:
+                return 404, {"error": {"code": 404, "status": "NOT_FOUND", "message": "Secret not found"}}
+            return 200, {}
         if method == "GET" and path.endswith("/secrets"):
             self.list_filters.append(query.get("filter", ""))
             key, _, value = query.get("filter", "").removeprefix("labels.").partition("=")
@@ -96,7 +100,7 @@ def secret_manager() -> Iterator[tuple[FakeSecretManager, SecretManagerStore]]:
             self.end_headers()
             self.wfile.write(raw)
 
-        do_GET = do_POST = _serve
+        do_GET = do_POST = do_DELETE = _serve
 
         def log_message(self, *args: object) -> None:
             pass
@@ -168,3 +172,13 @@ def test_grants_round_trip_through_secret_manager(secret_manager: Any) -> None:
     save_grant(store, grant("user2", "1//TWO"))
     assert load_grant(store, "user1") == grant("user1")
     assert load_grant(store, "user2").refresh_token == "1//TWO"
+
+
+def test_delete_removes_the_secret_with_its_versions_once(secret_manager: Any) -> None:
+    fake, store = secret_manager
+    save_grant(store, grant("p1"))
+    save_grant(store, grant("p2"))
+    assert store.delete("participant-p1") is True
+    assert store.get("participant-p1") is None and enrolled_participants(store) == ["p2"]
+    assert "projects/proj-1/secrets/participant-p1" not in fake.secrets
+    assert store.delete("participant-p1") is False  # withdrawal run twice: nothing to delete

@@ -90,3 +90,47 @@ def test_progress_is_a_bar_on_a_terminal_and_one_plain_line_otherwise(tmp_path):
         pass
     assert "deliveries" in terminal.getvalue() and "7/22" in terminal.getvalue() and "deferred 2" in terminal.getvalue()
     assert log.getvalue() == "fetching and loading...\n"
+
+
+@pytest.mark.parametrize("command, instead", [
+    (["run"], "gcloud scheduler jobs run fitbit-daily-run"),
+    (["run", "--from", "2026-11-01"], "RunTrigger published to the units topic"),
+    (["schedule"], "Cloud Scheduler jobs that `python scripts/provision.py` creates"),
+    (["authorise", "p1"], "scripts/authorise.py --participant ID --gcp-project PROJECT"),
+])
+def test_commands_that_only_run_locally_say_what_to_do_on_gcp_and_exit_2(command, instead, tmp_path, monkeypatch):
+    from tools.cli.main import main
+
+    monkeypatch.setenv("GCP_PROJECT", "demo-project")
+    out, err = io.StringIO(), io.StringIO()
+    assert main(["--runtime", "gcp", "--state-dir", str(tmp_path / "s"), *command], out=out, err=err) == 2
+    assert "does not run with --runtime gcp" in err.getvalue() and instead in err.getvalue()
+    assert not (tmp_path / "s").exists()
+
+
+@pytest.mark.parametrize("command", [["status"], ["export", "--out", "x"], ["withdraw", "p1", "--yes"], ["doctor"]])
+def test_gcp_without_a_project_is_a_configuration_error_naming_the_variable(command, monkeypatch):
+    from tools.cli.main import main
+
+    monkeypatch.delenv("GCP_PROJECT", raising=False)
+    monkeypatch.delenv("GOOGLE_CLOUD_PROJECT", raising=False)
+    out, err = io.StringIO(), io.StringIO()
+    code = main(["--runtime", "gcp", *command], out=out, err=err)
+    assert (code, "GCP_PROJECT" in err.getvalue() + out.getvalue()) == ((1, True) if command == ["doctor"] else (2, True))
+
+
+def test_run_local_arguments_translate_to_the_one_run_command(monkeypatch):
+    from tools.run_local import _parser, command_for
+
+    monkeypatch.setenv("FITBIT_STATE_DIR", "/s")
+    backfill = command_for(_parser().parse_args(["--date", "2026-11-05", "--days", "3", "--reason", "backfill"]), 3)
+    assert backfill == ["--state-dir", "/s", "run", "--max-wait", "600.0", "--run-id", "backfill-2026-11-05-3d",
+                        "--from", "2026-11-03", "--to", "2026-11-05"]
+    daily = command_for(_parser().parse_args(["--state-dir", "/t", "--stats-json", "f.json"]), 3)
+    assert daily[:6] == ["--state-dir", "/t", "run", "--max-wait", "600.0", "--stats-json"]
+    assert daily[7] == "--run-id" and daily[8].startswith("daily-") and daily[8].endswith("-3d") and len(daily) == 9
+    assert command_for(_parser().parse_args(["--reprocess", "raw/a", "raw/b"]), 3)[-3:] == ["--reprocess", "raw/a",
+                                                                                             "raw/b"]
+    assert command_for(_parser().parse_args(["--resume"]), 3)[-1] == "--resume"
+    resumed = command_for(_parser().parse_args(["--resume", "--concurrency", "4"]), 3)
+    assert resumed[-3:] == ["--concurrency", "4", "--resume"]

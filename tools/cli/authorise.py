@@ -19,7 +19,7 @@ from fitbit.errors import PipelineError
 from fitbit.oauth import OAuthClientConfig
 from helper.secrets import check_participant_id, load_oauth_client, save_oauth_client
 from tools.authorise import AuthoriseError, run_authorise
-from tools.cli.common import EXIT_FAILURES, EXIT_OK, CliError, Context
+from tools.cli.common import EXIT_FAILURES, EXIT_OK, CliError, Context, unsupported_on_gcp
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -61,6 +61,8 @@ def client_config(args: argparse.Namespace, ctx: Context) -> tuple[OAuthClientCo
 
 
 def authorise(args: argparse.Namespace, ctx: Context) -> int:
+    unsupported_on_gcp(ctx, "authorise", "grants for a deployment go to Secret Manager: "
+                       "`python scripts/authorise.py --participant ID --gcp-project PROJECT` (docs/deploy.md)")
     try:
         check_participant_id(args.participant)
     except ValueError as exc:

@@ -11,14 +11,14 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from helper.secrets import LocalSecretStore, check_participant_id, enrolled_participants
+from helper.secrets import LocalSecretStore, SecretStore, check_participant_id, enrolled_participants
 from helper.settings import Settings, SettingsError
 from helper.warehouse import DuckDbWarehouse
 
@@ -45,7 +45,12 @@ def default_state_dir() -> Path:
 
 @dataclass
 class Context:
-    """The global options, resolved once; ``out``/``err`` are injectable for tests."""
+    """The global options, resolved once; ``out``/``err`` are injectable for tests.
+
+    ``runtime`` "local" (default): the state dir's DuckDB warehouse, raw files and secrets file. "gcp": the
+    deployment the environment describes, as on Cloud Functions (``FITBIT_RUNTIME=gcp``, ``GCP_PROJECT``,
+    ``RAW_BUCKET``, ``BQ_DATASET``, ``SECRETS_BACKEND``...): BigQuery, Cloud Storage, Secret Manager.
+    """
 
     state_dir: Path
     api_base_url: str | None = None
@@ -53,23 +58,36 @@ class Context:
     out: TextIO = field(default=sys.stdout)
     err: TextIO = field(default=sys.stderr)
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
+    runtime: str = "local"
+    state_dir_given: bool = True
 
     @classmethod
     def from_args(cls, args: argparse.Namespace, out: TextIO, err: TextIO) -> Context:
         return cls(Path(args.state_dir) if args.state_dir else default_state_dir(), args.api_base_url,
-                   args.oauth_base_url, out, err)
+                   args.oauth_base_url, out, err, runtime=getattr(args, "runtime", "local"),
+                   state_dir_given=bool(args.state_dir))
+
+    @property
+    def gcp(self) -> bool:
+        return self.runtime == "gcp"
 
     def require_state_dir(self) -> Path:
-        """The state dir, which must exist (commands that read it never create an empty one)."""
-        if not self.state_dir.is_dir():
+        """The state dir, which must exist (commands that read it never create an empty one).
+
+        On ``--runtime gcp`` nothing lives in it (a file secrets backend, for the emulated stack, names its
+        own ``FITBIT_STATE_DIR``), so it is not required.
+        """
+        if not self.gcp and not self.state_dir.is_dir():
             raise CliError(f"no state dir at {self.state_dir}: pass --state-dir, or start with "
                            f"`{APP_NAME} authorise PARTICIPANT`")
         return self.state_dir
 
     def settings(self) -> Settings:
-        """Settings from the environment, with this command's state dir and base URLs over them."""
+        """Settings from the environment, with this command's runtime, state dir and base URLs over them."""
         env = dict(os.environ)
-        env.update({"FITBIT_RUNTIME": "local", "FITBIT_STATE_DIR": str(self.state_dir)})
+        env["FITBIT_RUNTIME"] = self.runtime
+        if not self.gcp or self.state_dir_given:
+            env["FITBIT_STATE_DIR"] = str(self.state_dir)
         if self.api_base_url:
             env["HEALTH_API_BASE_URL"] = self.api_base_url
         if self.oauth_base_url:
@@ -79,7 +97,21 @@ class Context:
         except SettingsError as exc:
             raise CliError(f"configuration: {exc}") from None
 
-    def store(self) -> LocalSecretStore:
+    def adapters(self) -> Any:
+        """The deployment's adapters (``--runtime gcp``), built from the settings as the functions build theirs.
+
+        The pipeline's JSON log lines go to stderr here (first configuration wins): stdout is the command's
+        output, which ``status --json`` keeps machine-readable.
+        """
+        from helper import logs
+        from helper.compose import adapters
+
+        logs.configure(stream=sys.stderr)
+        return adapters(self.settings())
+
+    def store(self) -> SecretStore:
+        if self.gcp:
+            return self.adapters().secrets
         return LocalSecretStore(self.state_dir / "secrets.json")
 
     def enrolled(self) -> list[str]:
@@ -101,22 +133,27 @@ class Context:
 
     @contextmanager
     def warehouse(self, *, read_only: bool = False) -> Iterator[Any]:
-        """The embedded warehouse of an existing state dir.
+        """The warehouse: BigQuery on ``--runtime gcp``, else the embedded one of an existing state dir.
 
         Writable: its schema and views are brought up to date first (``ensure_schema``). Read-only: the file is
-        not touched at all (what validation and reporting use, so a refused command changes nothing).
+        not touched at all (what validation and reporting use, so a refused command changes nothing). DuckDB
+        lets one process write: while a run has the file open, a read-only open fails, and the message names
+        the run (the state lock's holder) instead of DuckDB's lock error.
         """
         settings = self.settings()
+        if self.gcp:
+            warehouse = self.adapters().warehouse()
+            if not read_only:
+                warehouse.ensure_schema()
+            yield warehouse
+            return
         if not settings.warehouse_file.is_file():
             raise CliError(f"no warehouse in {self.state_dir} yet: run `{APP_NAME} run` first")
         try:
-            if read_only:
-                warehouse: Any = ReadOnlyWarehouse(settings.warehouse_file, settings.dataset)
-            else:
-                warehouse = DuckDbWarehouse(settings.warehouse_file, settings.dataset, self.state_dir / "staging")
+            warehouse = DuckDbWarehouse(settings.warehouse_file, settings.dataset, self.state_dir / "staging",
+                                        read_only=read_only)
         except Exception as exc:  # noqa: BLE001 - duckdb's lock error has no stable class to name
-            raise CliError(f"cannot open {settings.warehouse_file} ({type(exc).__name__}): is a run in progress?",
-                           EXIT_ACTION) from None
+            raise self._busy(f"cannot open {settings.warehouse_file} ({type(exc).__name__})") from None
         try:
             if not read_only:
                 warehouse.ensure_schema()
@@ -124,25 +161,45 @@ class Context:
         finally:
             warehouse.close()
 
+    def _busy(self, fallback: str) -> CliError:
+        from tools.state_lock import holder
 
-class ReadOnlyWarehouse:
-    """The embedded warehouse opened read-only: BigQuery SQL in (transpiled as the pipeline's adapter does)."""
+        pid = holder(self.state_dir)
+        if pid is not None:
+            return CliError(f"a run is in progress (pid {pid or 'unknown'}); try again when it ends", EXIT_ACTION)
+        return CliError(f"{fallback}: is another program using it?", EXIT_ACTION)
 
-    def __init__(self, path: Path, dataset: str) -> None:
-        import duckdb
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        """Hold the state dir as a run does (withdraw): refused with exit 3 while a run holds it."""
+        if self.gcp:
+            yield
+            return
+        from tools.state_lock import AnotherRunInProgress, StateLock
 
-        self.dataset = dataset
-        self.db = duckdb.connect(str(path), read_only=True)
-        self.db.execute("SET TimeZone = 'UTC'")
-        self.db.execute(f'SET schema = "{dataset}"')
+        try:
+            lock = StateLock.acquire(self.state_dir)
+        except AnotherRunInProgress as exc:
+            raise CliError(f"a run is in progress (pid {exc.pid or 'unknown'}); try again when it ends",
+                           EXIT_ACTION) from None
+        try:
+            yield
+        finally:
+            lock.release()
 
-    def query(self, sql: str) -> list[tuple[Any, ...]]:
-        from helper.ddl import to_duckdb
 
-        return self.db.execute(to_duckdb(sql)).fetchall()
+def duckdb_connection(warehouse: DuckDbWarehouse) -> Any:
+    """The embedded warehouse's DuckDB connection, in its dataset's schema (``COPY ... TO`` and
+    ``information_schema`` need the connection itself, not ``query``'s BigQuery-to-DuckDB transpiling)."""
+    db = warehouse._db
+    db.execute(f'SET schema = "{warehouse.dataset}"')
+    return db
 
-    def close(self) -> None:
-        self.db.close()
+
+def unsupported_on_gcp(ctx: Context, command: str, instead: str) -> None:
+    """Refuse ``--runtime gcp`` for a command that only runs locally, saying what to do instead (exit 2)."""
+    if ctx.gcp:
+        raise CliError(f"`{command}` does not run with --runtime gcp: {instead}")
 
 
 def civil_date(text: str) -> date:
@@ -174,3 +231,15 @@ def date_range(start: date | None, end: date | None) -> None:
 def sql_list(values: Sequence[str]) -> str:
     """A SQL IN-list of checked identifiers (participant ids, data types are [A-Za-z0-9_-])."""
     return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
+
+
+def rows_filter(columns: Collection[str], args: argparse.Namespace) -> str:
+    """`` WHERE ...`` for ``--from``/``--to``/``--participants``, on the relations that have the column (or "")."""
+    where = []
+    if "civil_date" in columns and args.start:
+        where.append(f"civil_date >= DATE '{args.start}'")
+    if "civil_date" in columns and args.end:
+        where.append(f"civil_date <= DATE '{args.end}'")
+    if "participant_id" in columns and args.participants:
+        where.append(f"participant_id IN ({sql_list(args.participants)})")
+    return f" WHERE {' AND '.join(where)}" if where else ""

@@ -2,8 +2,9 @@
 
 Checks (stable names, for scripts that grep): settings, state-dir, oauth-client, api, clock, grant:<id>
 (the refresh works, the scopes are exactly the catalogue's), time-zone:<id>, schema (the warehouse's tables
-and columns against the catalogue), disk. Exit 0 with warnings only, 1 on any failure, 3 when a grant needs
-a new consent.
+and columns against the catalogue), disk. With --runtime gcp: settings, api, clock, grants and time zones
+from the deployment's secret store, schema of the BigQuery dataset, and bucket (the raw bucket answers) in
+place of state-dir and disk. Exit 0 with warnings only, 1 on any failure, 3 when a grant needs a new consent.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from fitbit.catalogue import all_tables, required_scopes
 from fitbit.errors import PipelineError, ReconsentNeeded
 from fitbit.oauth import TokenSource
 from helper.secrets import load_grant, load_oauth_client
-from tools.cli.common import EXIT_ACTION, EXIT_FAILURES, EXIT_OK, CliError, Context
+from tools.cli.common import EXIT_ACTION, EXIT_FAILURES, EXIT_OK, CliError, Context, duckdb_connection
 
 SKEW_WARN_S, SKEW_FAIL_S = 60, 300
 DISK_WARN, DISK_FAIL = 1 << 30, 100 << 20
@@ -115,19 +116,42 @@ def _zone(participant: str, zone: str | None, fix: str) -> Check:
     return Check(f"time-zone:{participant}", "ok", zone)
 
 
-def _schema(ctx: Context) -> list[Check]:
-    if not ctx.settings().warehouse_file.is_file():
-        return [Check("schema", "warn", "no warehouse yet", "fitbit-pipeline run")]
+def _columns(ctx: Context) -> list[tuple[str, str]]:
     with ctx.warehouse(read_only=True) as wh:
-        have: dict[str, set[str]] = {}
-        for table, column in wh.db.execute("SELECT table_name, column_name FROM information_schema.columns "
-                                           "WHERE table_schema = ?", [wh.dataset]).fetchall():
-            have.setdefault(table, set()).add(column)
+        if ctx.gcp:
+            return wh.query(f"SELECT table_name, column_name FROM `{wh.dataset}`.INFORMATION_SCHEMA.COLUMNS")
+        return duckdb_connection(wh).execute("SELECT table_name, column_name FROM information_schema.columns "
+                                             "WHERE table_schema = ?", [wh.dataset]).fetchall()
+
+
+def _schema(ctx: Context) -> list[Check]:
+    if not ctx.gcp and not ctx.settings().warehouse_file.is_file():
+        return [Check("schema", "warn", "no warehouse yet", "fitbit-pipeline run")]
+    try:
+        columns = _columns(ctx)
+    except CliError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any Google API error: the check fails with its class
+        return [Check("schema", "fail", f"dataset {ctx.settings().dataset} unreadable ({type(exc).__name__})",
+                      "check BQ_DATASET and GCP_PROJECT, and that provisioning created the dataset")]
+    have: dict[str, set[str]] = {}
+    for table, column in columns:
+        have.setdefault(table, set()).add(column)
     missing = [f"{t.name}.{c}" for t in all_tables() for c in t.column_names if c not in have.get(t.name, set())]
     if missing:
         return [Check("schema", "fail", f"{len(missing)} column(s) missing, e.g. {missing[0]}",
                       "the warehouse predates this version: export what you need and start a new state dir")]
     return [Check("schema", "ok", f"{len(all_tables())} tables match the catalogue")]
+
+
+def _bucket(ctx: Context) -> Check:
+    bucket = ctx.settings().raw_bucket
+    try:
+        ctx.adapters().store.exists("raw/")
+    except Exception as exc:  # noqa: BLE001 - any Google API error: the check fails with its class
+        return Check("bucket", "fail", f"gs://{bucket} unreadable ({type(exc).__name__})",
+                     "check RAW_BUCKET and GCP_PROJECT, and this account's storage.objects.list on it")
+    return Check("bucket", "ok", f"gs://{bucket} answers")
 
 
 def _disk(ctx: Context) -> Check:
@@ -140,14 +164,16 @@ def doctor(args: argparse.Namespace, ctx: Context) -> int:
     ctx.require_state_dir()
     try:
         settings = ctx.settings()
-        checks = [Check("settings", "ok", f"runtime local, API {settings.api_base_url}")]
+        where = f"project {settings.gcp_project}, dataset {settings.dataset}" if ctx.gcp else "local"
+        checks = [Check("settings", "ok", f"runtime {where}, API {settings.api_base_url}")]
     except CliError as exc:
         checks = [Check("settings", "fail", str(exc), "fix the environment variable it names")]
         settings = None
-    checks += _state(ctx)
+    checks += [] if ctx.gcp else _state(ctx)
     if settings is not None:
         checks += _api(ctx, settings.api_base_url) + _grants(ctx) + _schema(ctx)
-    checks.append(_disk(ctx))
+        checks += [_bucket(ctx)] if ctx.gcp else []
+    checks += [] if ctx.gcp else [_disk(ctx)]
     for c in checks:
         print(f"{c.level:4}  {c.name}: {c.detail}" + (f"\n      fix: {c.fix}" if c.fix else ""), file=ctx.out)
     fails = [c for c in checks if c.level == "fail"]

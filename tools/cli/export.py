@@ -16,8 +16,9 @@ from pathlib import Path
 
 from fitbit.catalogue import CONSENT_LOG_TABLE, all_tables
 from helper.views import VIEWS
-from tools.cli import sheets
-from tools.cli.common import EXIT_OK, CliError, Context, civil_date, date_range, participant_list, sql_list
+from tools.cli import bigquery_export, sheets
+from tools.cli.common import EXIT_OK, CliError, Context, civil_date, date_range, duckdb_connection, participant_list, \
+    rows_filter, sql_list
 
 # Columns that identify a participant or their Google account besides participant_id.
 IDENTIFYING = frozenset({"raw_object", "data_point_name", "health_user_id"})
@@ -92,7 +93,11 @@ def export(args: argparse.Namespace, ctx: Context) -> int:
         args.out.mkdir(parents=True, exist_ok=True)
         total = 0
         for name in names:
-            rows = _copy(wh.db, name, args, key)
+            if ctx.gcp:  # BigQuery: the exported rows into a scratch DuckDB, written by the same code
+                with bigquery_export.scratch(wh, name, args) as db:
+                    rows = _copy(db, name, args, key)
+            else:
+                rows = _copy(duckdb_connection(wh), name, args, key)
             total += rows
             print(f"{name}: {rows} rows", file=ctx.out)
     print(f"export: {len(names)} files ({args.format}), {total} rows in {args.out.resolve()}", file=ctx.out)
@@ -119,14 +124,7 @@ def _copy(db: object, name: str, args: argparse.Namespace, key: bytes | None) ->
             select.append(f'{_pseudonyms(db, name, key)} AS "participant_id"')
         else:
             select.append(f'"{c}"')
-    where = []
-    if "civil_date" in columns and args.start:
-        where.append(f"civil_date >= DATE '{args.start}'")
-    if "civil_date" in columns and args.end:
-        where.append(f"civil_date <= DATE '{args.end}'")
-    if "participant_id" in columns and args.participants:
-        where.append(f"participant_id IN ({sql_list(args.participants)})")
-    query = f'SELECT {", ".join(select)} FROM "{name}"' + (f" WHERE {' AND '.join(where)}" if where else "")
+    query = f'SELECT {", ".join(select)} FROM "{name}"' + rows_filter(columns, args)
     target = args.out / f"{name}.{args.format}"
     options = "FORMAT parquet" if args.format == "parquet" else "FORMAT csv, HEADER true"
     path = str(target).replace("'", "''")

@@ -17,13 +17,18 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="fitbit-pipeline",
         description="Run the Fitbit / Google Health pipeline on this machine (no Google Cloud needed): "
-        "authorise participants, run the daily job or a backfill, see which days are complete, export, withdraw.",
+        "authorise participants, run the daily job or a backfill, see which days are complete, export, withdraw. "
+        "With --runtime gcp, status, doctor, export, report and withdraw work on a Google Cloud deployment.",
         epilog="Exit codes: 0 done; 1 failures recorded; 2 usage or configuration (nothing changed); "
         "3 action needed (re-consent, a run in progress).")
     p.add_argument("--state-dir", metavar="DIR", help="grants, raw pages and the DuckDB warehouse "
                    "(default: the per-user data directory, e.g. ~/.local/share/fitbit-pipeline)")
     p.add_argument("--api-base-url", metavar="URL", help="Google Health API base URL (the simulator's, to try it)")
     p.add_argument("--oauth-base-url", metavar="URL", help="OAuth endpoints' base URL (the simulator's)")
+    p.add_argument("--runtime", choices=("local", "gcp"), default="local",
+                   help="local (default): the state dir; gcp: the Google Cloud deployment the environment "
+                   "describes, as on Cloud Functions (GCP_PROJECT, RAW_BUCKET, BQ_DATASET...): status, doctor, "
+                   "export, report and withdraw")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for module in SUBCOMMANDS:
         module.add_parser(sub)

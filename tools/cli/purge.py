@@ -1,4 +1,5 @@
-"""What consent withdrawal removes from an embedded state dir: raw objects, staged batches, warehouse rows.
+"""What consent withdrawal removes from an embedded state dir: raw objects, staged and quarantined batches,
+plan entries, webhook claims, and rows in every warehouse table (the latter on BigQuery too).
 
 Each function returns what it removed (counts only, for the audit row; never a value). All of them are
 idempotent: a second call finds nothing and returns zeros.
@@ -13,25 +14,68 @@ from pathlib import Path
 
 from fitbit.catalogue import CONSENT_LOG_TABLE, all_tables
 from fitbit.ports import Warehouse
+from fitbit.webhooks.dedup import CLAIMS_PREFIX
+from helper.settings import Settings
 from tools.cli.common import sql_list
 
 # Raw-store prefixes that hold one participant's objects (fitbit.plan.object_name / error_object_name).
 PARTICIPANT_PREFIXES = ("raw/{p}/", "errors/{p}/")
 
 
-def raw_objects(raw_dir: Path, participant: str, *, delete: bool) -> int:
-    """Count (and with ``delete``, remove) the participant's raw and error objects and their metadata."""
+def state_files(settings: Settings, participant: str, *, delete: bool) -> dict[str, int]:
+    """Raw objects, staged (and quarantined) rows, plan entries and webhook claims of the participant (counts)."""
+    return {
+        "raw_objects": raw_objects(settings.raw_dir, participant, delete=delete),
+        "staged_rows": sum(staged_rows(settings.state_dir / area, participant, delete=delete)
+                           for area in ("staging", "quarantine")),
+        "plan_entries": plan_entries(settings.raw_dir, participant, delete=delete),
+        "claims": raw_objects(settings.claims_dir, participant, delete=delete,
+                              prefixes=(CLAIMS_PREFIX + "{p}/",)),
+        "queued": queued(settings.state_dir / "queue.sqlite", participant, delete=delete),
+    }
+
+
+def queued(path: Path, participant: str, *, delete: bool) -> int:
+    """The participant's units and storage events an interrupted run left queued; with ``delete``, dropped
+    (with their dead letters), so the next run neither fetches for them nor records a failure under their id."""
+    if not path.is_file():
+        return 0
+    from helper.queue import LocalQueue
+
+    queue = LocalQueue(path)
+    try:
+        if delete:
+            return queue.drop_participant(participant)
+        mine = (f"raw/{participant}/", f"errors/{participant}/")
+        return (sum(1 for u in queue.queued_units() if u.participant == participant)
+                + sum(1 for name in queue.pending_objects() if name.startswith(mine)))
+    finally:
+        queue.close()
+
+
+def raw_objects(raw_dir: Path, participant: str, *, delete: bool, prefixes: tuple[str, ...] = PARTICIPANT_PREFIXES) -> int:
+    """Count (and with ``delete``, remove) the participant's raw and error objects and their metadata.
+
+    Metadata is found where the store puts it (``helper.storage.metadata_file``: a name's first two folders,
+    then one file name), and under the mirrored layout older versions wrote.
+    """
+    from helper.storage import metadata_file
+
     found = 0
-    for prefix in PARTICIPANT_PREFIXES:
+    for prefix in prefixes:
         rel = prefix.format(p=participant)
-        for area in ("objects", "metadata"):
-            folder = raw_dir / area / rel
-            if not folder.is_dir():
-                continue
-            if area == "objects":
-                found += sum(1 for f in folder.rglob("*") if f.is_file() and not f.name.startswith(".tmp-"))
+        objects = raw_dir / "objects" / rel
+        if objects.is_dir():
+            files = [f for f in objects.rglob("*") if f.is_file() and not f.name.startswith(".tmp-")]
+            found += len(files)
             if delete:
-                shutil.rmtree(folder)
+                for f in files:
+                    (raw_dir / "metadata" / metadata_file(f.relative_to(raw_dir / "objects").as_posix())).unlink(
+                        missing_ok=True)
+                shutil.rmtree(objects)
+        legacy = raw_dir / "metadata" / rel
+        if delete and legacy.is_dir():
+            shutil.rmtree(legacy)
     return found
 
 
@@ -72,17 +116,19 @@ def staged_rows(staging_dir: Path, participant: str, *, delete: bool) -> int:
 
 
 def warehouse_rows(warehouse: Warehouse, participant: str, *, delete: bool) -> dict[str, int]:
-    """Rows of the participant per table (every table but the audit log); with ``delete``, remove them."""
-    counts: dict[str, int] = {}
+    """Rows of the participant per table (every table but the audit log); with ``delete``, remove them.
+
+    One counting query for all tables (a query job each would cost seconds on BigQuery), then one DELETE per
+    table that holds any.
+    """
     who = f"participant_id IN ({sql_list([participant])})"
-    for table in all_tables():
-        if table is CONSENT_LOG_TABLE:
-            continue
-        (n,), = warehouse.query(f"SELECT COUNT(*) FROM {table.name} WHERE {who}")
-        if n:
-            counts[table.name] = int(n)
-            if delete:
-                warehouse.query(f"DELETE FROM {table.name} WHERE {who}")
+    tables = [t.name for t in all_tables() if t is not CONSENT_LOG_TABLE]
+    counted = warehouse.query(" UNION ALL ".join(f"SELECT '{name}' AS t, COUNT(*) AS n FROM {name} WHERE {who}"
+                                                 for name in tables))
+    counts = {str(name): int(n) for name, n in counted if n}
+    if delete:
+        for name in sorted(counts):
+            warehouse.query(f"DELETE FROM {name} WHERE {who}")
     return counts
 
 

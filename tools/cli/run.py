@@ -1,7 +1,11 @@
 """``fitbit-pipeline run``: the daily job, or a backfill, through the local runtime (the same call ``make demo`` makes).
 
-This module only builds the run's trigger, prints the plan, shows progress and maps the outcome to an exit
-code; the work is ``tools.local_runtime.LocalRuntime`` (publish the trigger, deliver until the queue is empty).
+This module only builds the run's trigger, prints the plan, shows progress, prints the summary and maps the
+outcome to an exit code; the work is ``tools.local_runtime.LocalRuntime`` (publish the trigger, deliver until
+the queue is empty). It is the one run command: ``python scripts/run_local.py`` translates its arguments to it.
+A run is keyed (``--run-id``): its trigger is published once per state dir, so the same command after a
+crash or a Ctrl-C resumes it; ``--resume`` only finishes what is queued; ``--reprocess`` delivers stored raw
+objects to transform_load again.
 Progress: a rich progress bar on a terminal; otherwise one plain line per phase (cron mails stay short).
 Quota facts (docs/google-health-api.md §4.1, checked 2026-11-23): 300 requests per minute per user,
 120,000 per minute per project.
@@ -10,14 +14,17 @@ Quota facts (docs/google-health-api.md §4.1, checked 2026-11-23): 300 requests 
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import threading
 from datetime import timedelta
+from pathlib import Path
+from typing import Any, TextIO
 
 from fitbit import plan
 from fitbit.messages import RunTrigger
 from tools.cli.common import ACTION_ERRORS, EXIT_ACTION, EXIT_FAILURES, EXIT_OK, CliError, Context, civil_date, \
-    date_range, participant_list
+    date_range, participant_list, unsupported_on_gcp
 
 PER_USER_PER_MIN, PER_PROJECT_PER_MIN = 300, 120_000
 
@@ -34,7 +41,25 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--plan", action="store_true", help="print units, API requests and time at the quota; stop")
     p.add_argument("--max-wait", type=float, default=600.0, metavar="S",
                    help="longest deferral (Retry-After) to wait for within this run (default 600 s)")
+    p.add_argument("--run-id", metavar="ID", help="names the run; the same id on the same state dir resumes it "
+                   "(default daily-<yesterday>, backfill-<from>-<to>)")
+    p.add_argument("--resume", action="store_true", help="publish no trigger: finish what an earlier run left queued")
+    p.add_argument("--reprocess", nargs="+", default=[], metavar="OBJECT",
+                   help="raw objects to deliver to transform_load again (implies --resume)")
+    p.add_argument("--concurrency", type=_at_least_one, metavar="N",
+                   help="extract deliveries in flight at once (default: $EXTRACT_CONCURRENCY, else 16)")
+    p.add_argument("--stats-json", type=Path, metavar="FILE", help="also write the run's figures to this file")
     p.set_defaults(handler=run)
+
+
+def _at_least_one(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1 (one extract delivery at a time)")
+    return value
 
 
 def trigger_for(args: argparse.Namespace, ctx: Context, refetch_days: int) -> RunTrigger:
@@ -47,9 +72,10 @@ def trigger_for(args: argparse.Namespace, ctx: Context, refetch_days: int) -> Ru
         if args.end is not None:
             raise CliError("--to needs --from (the daily job always ends yesterday)")
         return RunTrigger(None, refetch_days, "daily", tuple(args.participants or ()),
-                          run_id=f"daily-{yesterday}")
+                          run_id=getattr(args, "run_id", None) or f"daily-{yesterday}")
     days = (end - args.start).days + 1
-    return RunTrigger(end, days, "backfill", tuple(args.participants or ()), run_id=f"backfill-{args.start}-{end}")
+    return RunTrigger(end, days, "backfill", tuple(args.participants or ()),
+                      run_id=getattr(args, "run_id", None) or f"backfill-{args.start}-{end}")
 
 
 def describe_plan(units: list, participants: list[str]) -> str:
@@ -62,8 +88,58 @@ def describe_plan(units: list, participants: list[str]) -> str:
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
+    unsupported_on_gcp(ctx, "run", "on Google Cloud, Cloud Scheduler publishes the daily run (`gcloud scheduler jobs "
+                       "run fitbit-daily-run --location=REGION` runs it now); a backfill is a RunTrigger published to "
+                       "the units topic (docs/deploy.md §8)")
     ctx.require_state_dir()
     settings = ctx.settings()
+    resume = args.resume or bool(args.reprocess)
+    if resume and (args.plan or args.start or args.end or args.participants):
+        raise CliError("--resume and --reprocess publish no new run: drop --plan, --from, --to and --participants")
+    trigger, units = (None, []) if resume else _planned(args, ctx, settings)
+    if args.plan:
+        return EXIT_OK
+    from tools.local_runtime import LocalRuntime  # functions-framework: imported only when a run happens
+
+    from tools.state_lock import AnotherRunInProgress
+
+    try:
+        runtime = LocalRuntime(settings, max_wait_s=args.max_wait, concurrency=args.concurrency)
+    except AnotherRunInProgress as exc:  # one run per state dir: wait for it, nothing was touched
+        print(f"run: {exc}", file=ctx.err)
+        return EXIT_ACTION
+    except ValueError as exc:  # EXTRACT_CONCURRENCY below 1
+        raise CliError(str(exc)) from None
+    started = ctx.now
+    with runtime:  # releases the state-dir lock however the run ends
+        if len(runtime.queue):
+            print(f"resuming: {len(runtime.queue)} deliveries left by an interrupted run", file=ctx.out, flush=True)
+        if args.reprocess:
+            try:
+                runtime.reprocess(args.reprocess)
+            except (FileNotFoundError, ValueError) as exc:
+                raise CliError(f"cannot reprocess: {exc}") from None
+        elif trigger is not None and not runtime.publish_once(trigger.run_id, [trigger]):
+            print(f"{trigger.run_id} was started before on this state dir: resuming it", file=ctx.out)
+        with _progress(runtime, len(units), ctx):
+            stats = runtime.run_until_empty()
+        failures = runtime.adapters.warehouse().query(
+            "SELECT error_class, COUNT(*) FROM processing_log WHERE status = 'failed' "
+            f"AND processed_at >= TIMESTAMP '{started.strftime('%Y-%m-%d %H:%M:%S')}+00' GROUP BY 1 ORDER BY 1")
+        summary(runtime, stats, ctx.out)
+    if args.stats_json:
+        args.stats_json.write_text(json.dumps(stats.to_json(), indent=1))
+    for error_class, count in failures:
+        print(f"  failed: {error_class} x{count}", file=ctx.out)
+    print("see `fitbit-pipeline status` for the day ledger", file=ctx.out)
+    if any(error_class in ACTION_ERRORS for error_class, _ in failures):
+        print("action needed: a participant must consent again (`fitbit-pipeline status` names who)", file=ctx.err)
+        return EXIT_ACTION
+    return EXIT_FAILURES if failures or stats.dead_lettered else EXIT_OK
+
+
+def _planned(args: argparse.Namespace, ctx: Context, settings: Any) -> tuple[RunTrigger, list]:
+    """The run's trigger and its first-pass units; prints the plan line."""
     participants = ctx.participants(args.participants)
     if not participants:
         raise CliError("no participant is enrolled: run `fitbit-pipeline authorise PARTICIPANT` first")
@@ -73,40 +149,29 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     start, end = plan.run_window(trigger, ctx.now.date())
     print(f"{trigger.reason} {start} .. {end - timedelta(days=1)}; " + describe_plan(units, participants),
           file=ctx.out, flush=True)
-    if args.plan:
-        return EXIT_OK
-    from tools.local_runtime import LocalRuntime  # functions-framework: imported only when a run happens
+    return trigger, units
 
-    from tools.state_lock import AnotherRunInProgress
 
-    try:
-        runtime = LocalRuntime(settings, max_wait_s=args.max_wait)
-    except AnotherRunInProgress as exc:  # one run per state dir: wait for it, nothing was touched
-        print(f"run: {exc}", file=ctx.err)
-        return EXIT_ACTION
-    started = ctx.now
-    with runtime:  # releases the state-dir lock however the run ends
-        if len(runtime.queue):
-            print(f"resuming: {len(runtime.queue)} deliveries left by an interrupted run", file=ctx.out, flush=True)
-        if not runtime.publish_once(trigger.run_id, [trigger]):
-            print(f"{trigger.run_id} was started before on this state dir: resuming it", file=ctx.out)
-        with _progress(runtime, len(units), ctx):
-            stats = runtime.run_until_empty()
-        failures = runtime.adapters.warehouse().query(
-            "SELECT error_class, COUNT(*) FROM processing_log WHERE status = 'failed' "
-            f"AND processed_at >= TIMESTAMP '{started.strftime('%Y-%m-%d %H:%M:%S')}+00' GROUP BY 1 ORDER BY 1")
-    pending = stats.pending_line()  # deferrals beyond --max-wait: flushed, kept queued for the next run
-    if pending:
-        print(pending, file=ctx.out)
+def summary(runtime: Any, stats: Any, out: TextIO) -> None:
+    """What a person reads after a run (in this process: no second DuckDB connection)."""
+    from tools.summary import render, summarise
+
+    dead = [f"{d.event_type.rsplit('.', 1)[-1]}: {d.subject or f'message {d.seq}'} ({d.attempts} attempts)"
+            for d in runtime.queue.dead_letters()]
+    print(render(summarise(runtime.adapters.warehouse()), deferred=stats.deferred, dead_lettered=dead), file=out)
+    if stats.resumed or stats.orphans:
+        print(f"resumed: {stats.resumed} queued deliveries, {stats.orphans} orphaned objects delivered again",
+              file=out)
+    if stats.nulled:
+        print(f"non-finite floats written as null: {stats.nulled}", file=out)
+    if dead:
+        print("replay dead letters with: python scripts/dead_letters.py --replay", file=out)
     print(f"run: {stats.delivered} deliveries in {stats.seconds:.1f} s, {stats.deferred} deferred (rate limit), "
-          f"{stats.redelivered} redelivered, {len(stats.dead_lettered)} dead-lettered", file=ctx.out)
-    for error_class, count in failures:
-        print(f"  failed: {error_class} x{count}", file=ctx.out)
-    print("see `fitbit-pipeline status` for the day ledger", file=ctx.out)
-    if any(error_class in ACTION_ERRORS for error_class, _ in failures):
-        print("action needed: a participant must consent again (`fitbit-pipeline status` names who)", file=ctx.err)
-        return EXIT_ACTION
-    return EXIT_FAILURES if failures or stats.dead_lettered else EXIT_OK
+          f"{stats.redelivered} redelivered, {len(stats.dead_lettered)} dead-lettered, {len(stats.quarantined)} "
+          f"batches quarantined, {stats.blocked_flushes} blocked flushes", file=out)
+    line = stats.pending_line()  # deferrals beyond --max-wait: flushed, kept queued for the next run
+    if line:
+        print(line, file=out)
 
 
 class _progress:

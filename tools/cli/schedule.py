@@ -8,7 +8,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from tools.cli.common import EXIT_OK, Context
+from tools.cli.common import EXIT_OK, Context, unsupported_on_gcp
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -30,6 +30,8 @@ def command_line(ctx: Context) -> str:
 
 
 def schedule(args: argparse.Namespace, ctx: Context) -> int:
+    unsupported_on_gcp(ctx, "schedule", "on Google Cloud the daily run and the hourly flush are Cloud Scheduler "
+                       "jobs that `python scripts/provision.py` creates (docs/deploy.md)")
     hour, _, minute = args.at.partition(":")
     if not (hour.isdigit() and minute.isdigit() and int(hour) < 24 and int(minute) < 60):
         from tools.cli.common import CliError

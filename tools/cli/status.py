@@ -4,6 +4,11 @@ A day's state over all its data types: ``complete`` (every type answered, at lea
 ``no-data`` (every type answered with nothing: not worn), ``partial`` (some data, some failures),
 ``failed``, ``pending`` (planned, not yet answered) and ``missing`` (no run ever planned the day). The last
 two are "not fetched"; ``no-data`` is "fetched, nothing there": the two never share a name.
+
+Pending work per participant comes from the durable queue (``queue.sqlite``): work units waiting (due or
+deferred by a rate limit or a sleep re-read) and stored pages whose load is still queued, so an interrupted
+or paused run shows what it left. On ``--runtime gcp`` that queue is Pub/Sub, which cannot be counted per
+participant: ``queue`` is null there (the subscription's backlog is in Cloud Monitoring).
 """
 
 from __future__ import annotations
@@ -62,6 +67,33 @@ def grant_state(ctx: Context, participant: str, reconsent: bool) -> dict[str, An
     return {"state": "ok", "text": "ok", "fix": None}
 
 
+def queued_work(ctx: Context) -> dict[str, dict[str, int]] | None:
+    """Units and pages waiting in the durable queue, per participant; None where there is no such queue (gcp).
+
+    The queue is read, never created: a state dir without one has nothing queued.
+    """
+    if ctx.gcp:
+        return None
+    path = ctx.state_dir / "queue.sqlite"
+    if not path.is_file():
+        return {}
+    from helper.queue import LocalQueue
+
+    queue = LocalQueue(path)
+    try:
+        units, pages = queue.queued_units(), queue.pending_objects()
+    finally:
+        queue.close()
+    counts: dict[str, dict[str, int]] = defaultdict(lambda: {"units": 0, "pages": 0})
+    for unit in units:
+        counts[unit.participant]["units"] += 1
+    for name in pages:  # raw/<participant>/... (fitbit.plan.object_name)
+        kind, _, rest = name.partition("/")
+        if kind == "raw" and "/" in rest:
+            counts[rest.split("/", 1)[0]]["pages"] += 1
+    return dict(counts)
+
+
 def collect(ctx: Context, participants: list[str], first: date, last: date) -> list[dict[str, Any]]:
     where = f"participant_id IN ({sql_list(participants)})"
     window = f"civil_date BETWEEN DATE '{first}' AND DATE '{last}'"
@@ -77,6 +109,7 @@ def collect(ctx: Context, participants: list[str], first: date, last: date) -> l
             f"({sql_list(sorted(ACTION_ERRORS))}) AND {where} AND processed_at > COALESCE((SELECT MAX(processed_at) "
             "FROM processing_log AS s WHERE s.participant_id = f.participant_id AND s.status IN ('loaded', 'empty')), "
             "TIMESTAMP '1970-01-01 00:00:00+00') GROUP BY 1")}
+    queued = queued_work(ctx)
     by_participant: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for p, day, data_type, state, error_class, attempt, refetch in cells:
         by_participant[p].append({"civil_date": day.isoformat(), "data_type": data_type, "state": state,
@@ -96,9 +129,16 @@ def collect(ctx: Context, participants: list[str], first: date, last: date) -> l
             "last_sync_time": _iso(synced.get(p)), "last_complete_day": _iso(last_complete.get(p)),
             "window": {"from": first.isoformat(), "to": last.isoformat()}, "days": counts,
             "pending_cells": sum(1 for c in ledger if c["state"] == "pending" or c["refetch_pending"]),
+            "queue": queued.get(p, {"units": 0, "pages": 0}) if queued is not None else None,
             "ledger": ledger,
         })
     return out
+
+
+def _queued_text(queued: dict[str, int] | None) -> str:
+    if not queued or not (queued["units"] or queued["pages"]):
+        return ""
+    return f"; queued {queued['units']} units, {queued['pages']} pages (`fitbit-pipeline run` continues them)"
 
 
 def _iso(value: date | datetime | None) -> str | None:
@@ -117,13 +157,14 @@ def status(args: argparse.Namespace, ctx: Context) -> int:
     first = last - timedelta(days=max(args.days, 1) - 1)
     rows = collect(ctx, participants, first, last)
     if args.json:
-        print(json.dumps({"state_dir": str(ctx.state_dir), "participants": rows}, indent=1), file=ctx.out)
+        where = {"runtime": "gcp", "dataset": ctx.settings().dataset} if ctx.gcp else {"state_dir": str(ctx.state_dir)}
+        print(json.dumps({**where, "participants": rows}, indent=1), file=ctx.out)
     else:
         print(f"{len(rows)} participant(s); days {first} .. {last}", file=ctx.out)
         for r in rows:
             days = ", ".join(f"{n} {s}" for s, n in r["days"].items() if n)
             print(f"{r['participant']}: grant {r['grant']['text']}; last sync {r['last_sync_time'] or 'never'}; "
                   f"last complete day {r['last_complete_day'] or 'none'}; days: {days}; "
-                  f"pending cells {r['pending_cells']}", file=ctx.out)
+                  f"pending cells {r['pending_cells']}" + _queued_text(r["queue"]), file=ctx.out)
     needs_action = any(r["grant"]["state"] in ("re-consent", "expired") for r in rows)
     return EXIT_ACTION if needs_action else EXIT_OK

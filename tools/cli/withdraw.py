@@ -1,10 +1,14 @@
-"""``fitbit-pipeline withdraw PARTICIPANT``: consent withdrawal on the embedded runtime.
+"""``fitbit-pipeline withdraw PARTICIPANT``: consent withdrawal, on the embedded runtime or (``--runtime gcp``) a
+Google Cloud deployment.
 
-In order: revoke the grant at Google's revocation endpoint (``fitbit.oauth.revoke``; an unreachable endpoint
-does not stop the rest, and the output says how to revoke by hand), drop the participant from the webhook
-index, delete the stored grant, purge raw objects, staged batches and rows in every table (``purge``), then
-write one ``consent_log`` row: who ran it, when, and the counts removed (never a health value). Running it
-again finds nothing, changes nothing and writes no second row. ``--keep-data`` stops collection only.
+In order: revoke the grant at Google's revocation endpoint (``fitbit.oauth.revoke``), delete the participant's
+webhook subscription (``--webhooks-project-number``: the Google Health API's subscriptions of their healthUserId)
+and drop them from the participant index notify reads, delete the stored grant (secrets file or Secret
+Manager), purge raw objects, staged and quarantined batches, plan entries, webhook claims and rows in every
+table, then write one ``consent_log`` row: who ran it, when, and the counts removed (never a health value).
+An unreachable Google endpoint (revocation or subscriptions) does not stop the rest: the output says what to
+do by hand. Running it again finds nothing, changes nothing and writes no second row. ``--keep-data`` stops
+collection only. Locally it holds the state dir as a run does: refused (exit 3) while a run is in progress.
 """
 
 from __future__ import annotations
@@ -14,14 +18,15 @@ import getpass
 import json
 import sys
 
+from fitbit.calls import API_VERSION
 from fitbit.catalogue import CONSENT_LOG_TABLE
 from fitbit.errors import NetworkError, PipelineError, ServerError
 from fitbit.oauth import revoke
 from fitbit.timefmt import utc_text
 from helper.secrets import check_participant_id, load_grant, load_oauth_client
-from tools.cli import purge
+from tools.cli import purge, purge_gcp
 from tools.cli.common import EXIT_OK, EXIT_USAGE, CliError, Context
-from tools.webhook_subscriptions import withdraw_webhooks
+from tools.webhook_subscriptions import Subscriptions, cloud_platform_client, subscription_id_for, withdraw_webhooks
 
 BY_HAND = ("revoke it by hand: the participant opens https://myaccount.google.com/connections, picks this app "
            "and chooses 'Delete all connections'")
@@ -35,6 +40,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("participant")
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     p.add_argument("--keep-data", action="store_true", help="stop collection only: revoke and delete the grant")
+    p.add_argument("--webhooks-project-number", metavar="N",
+                   help="the Cloud project NUMBER webhook subscriptions live under: delete the participant's")
+    p.add_argument("--webhooks-subscriber-id", default="fitbit-pipeline", metavar="ID",
+                   help="the webhook subscriber's id (default %(default)s)")
     p.set_defaults(handler=withdraw)
 
 
@@ -62,10 +71,51 @@ def _confirm(ctx: Context, participant: str, keep_data: bool) -> None:
     what = "stop collecting data for" if keep_data else "revoke the grant of and DELETE ALL DATA of"
     if not sys.stdin.isatty():
         raise CliError(f"this would {what} {participant}; pass --yes to confirm without a terminal")
-    print(f"This will {what} {participant} in {ctx.state_dir}. Type the participant id to confirm: ",
+    where = f"project {ctx.settings().gcp_project}" if ctx.gcp else str(ctx.state_dir)
+    print(f"This will {what} {participant} in {where}. Type the participant id to confirm: ",
           end="", file=ctx.out, flush=True)
     if input().strip() != participant:
         raise CliError("not confirmed; nothing was changed")
+
+
+def _unsubscribe(ctx: Context, args: argparse.Namespace, participant: str) -> int | str:
+    """Delete the participant's webhook subscriptions and drop them from the participant index.
+
+    Returns how many subscriptions were deleted (0 without ``--webhooks-project-number``), or "unreachable"
+    when the API could not be reached or refused (the output says how to delete it by hand).
+    """
+    subscriptions = None
+    if args.webhooks_project_number:
+        try:
+            subscriptions = Subscriptions(cloud_platform_client(ctx.api_base_url), args.webhooks_project_number,
+                                          args.webhooks_subscriber_id)
+        except ValueError as exc:
+            raise CliError(str(exc)) from None
+        except Exception as exc:  # noqa: BLE001 - no credentials or no network: the purge still completes
+            print(_by_hand_subscription(args, participant, exc), file=ctx.err)
+            withdraw_webhooks(ctx.store(), None, participant)
+            return "unreachable"
+    try:
+        return withdraw_webhooks(ctx.store(), subscriptions, participant)
+    except PipelineError as exc:
+        print(_by_hand_subscription(args, participant, exc), file=ctx.err)
+        withdraw_webhooks(ctx.store(), None, participant)  # the index at least: notify ignores them from now on
+        return "unreachable"
+
+
+def _by_hand_subscription(args: argparse.Namespace, participant: str, exc: Exception) -> str:
+    path = (f"{API_VERSION}/projects/{args.webhooks_project_number}/subscribers/{args.webhooks_subscriber_id}/"
+            f"subscriptions/{subscription_id_for(participant)}")
+    return (f"the webhook subscriptions could not be deleted ({type(exc).__name__}); delete it by hand: "
+            f"curl -X DELETE -H \"Authorization: Bearer $(gcloud auth print-access-token)\" "
+            f"https://health.googleapis.com/{path}")
+
+
+def _files(ctx: Context, participant: str, *, delete: bool) -> dict[str, int]:
+    settings = ctx.settings()
+    if ctx.gcp:
+        return purge_gcp.bucket_objects(settings, participant, delete=delete)
+    return purge.state_files(settings, participant, delete=delete)
 
 
 def withdraw(args: argparse.Namespace, ctx: Context) -> int:
@@ -75,36 +125,38 @@ def withdraw(args: argparse.Namespace, ctx: Context) -> int:
     except ValueError as exc:
         raise CliError(str(exc)) from None
     ctx.require_state_dir()
-    settings = ctx.settings()
+    ctx.settings()
+    with ctx.exclusive():
+        return _withdraw(args, ctx, participant)
+
+
+def _withdraw(args: argparse.Namespace, ctx: Context, participant: str) -> int:
     has_grant = participant in ctx.enrolled()
     with ctx.warehouse(read_only=True) as wh:
         rows = purge.warehouse_rows(wh, participant, delete=False)
         history = purge.consent_history(wh, participant)
-    raw = purge.raw_objects(settings.raw_dir, participant, delete=False)
-    staged = purge.staged_rows(ctx.state_dir / "staging", participant, delete=False)
-    planned = purge.plan_entries(settings.raw_dir, participant, delete=False)
-    left = bool(rows or raw or staged or planned) and not args.keep_data
+    left = bool(rows or any(_files(ctx, participant, delete=False).values())) and not args.keep_data
     if not has_grant and not left:
         if history:
             action, when = history[-1]
             print(f"{participant}: already done ({action} at {when}); nothing to change", file=ctx.out)
             return EXIT_OK
-        raise CliError(f"unknown participant {participant}: no grant, no data, no consent record in {ctx.state_dir}",
+        where = f"dataset {ctx.settings().dataset}" if ctx.gcp else str(ctx.state_dir)
+        raise CliError(f"unknown participant {participant}: no grant, no data, no consent record in {where}",
                        EXIT_USAGE)
     if not args.yes:
         _confirm(ctx, participant, args.keep_data)
     revocation = _revoke(ctx, participant) if has_grant else "no-grant"
-    secret_deleted = False
+    counts: dict[str, object] = {"secret_deleted": False}
     if has_grant:
-        withdraw_webhooks(ctx.store(), None, participant)
-        secret_deleted = ctx.store().delete(f"participant-{participant}")
-    counts: dict[str, object] = {"secret_deleted": secret_deleted}
+        counts["webhook_subscriptions"] = _unsubscribe(ctx, args, participant)
+        counts["secret_deleted"] = ctx.store().delete(f"participant-{participant}")
     with ctx.warehouse() as wh:
         if not args.keep_data:
             counts["rows"] = purge.warehouse_rows(wh, participant, delete=True)
-            counts["raw_objects"] = purge.raw_objects(settings.raw_dir, participant, delete=True)
-            counts["staged_rows"] = purge.staged_rows(ctx.state_dir / "staging", participant, delete=True)
-            counts["plan_entries"] = purge.plan_entries(settings.raw_dir, participant, delete=True)
+            counts.update(_files(ctx, participant, delete=True))
+        elif not ctx.gcp:  # stop collection: what an interrupted run left queued is not fetched either
+            counts["queued"] = purge.queued(ctx.state_dir / "queue.sqlite", participant, delete=True)
         at = ctx.now
         audit = {"participant_id": participant, "civil_date": at.date().isoformat(),
                  "action": "stop-collection" if args.keep_data else "withdraw", "revocation": revocation,
