@@ -7,8 +7,7 @@ A run is keyed (``--run-id``): its trigger is published once per state dir, so t
 crash or a Ctrl-C resumes it; ``--resume`` only finishes what is queued; ``--reprocess`` delivers stored raw
 objects to transform_load again.
 Progress: a rich progress bar on a terminal; otherwise one plain line per phase (cron mails stay short).
-Quota facts (docs/google-health-api.md §4.1, checked 2026-11-23): 300 requests per minute per user,
-120,000 per minute per project.
+The plan's time at the quota uses the quota facts of ``fitbit/quota.py`` (docs/google-health-api.md §4.1).
 """
 
 from __future__ import annotations
@@ -21,12 +20,12 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
-from fitbit import plan
+from fitbit import plan, quota
 from fitbit.messages import RunTrigger
 from tools.cli.common import ACTION_ERRORS, EXIT_ACTION, EXIT_FAILURES, EXIT_OK, CliError, Context, civil_date, \
     date_range, participant_list, unsupported_on_gcp
 
-PER_USER_PER_MIN, PER_PROJECT_PER_MIN = 300, 120_000
+PER_USER_PER_MIN, PER_PROJECT_PER_MIN = quota.USER_QUOTA_PER_MINUTE, quota.PROJECT_QUOTA_PER_MINUTE
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
